@@ -1,0 +1,40 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+KCFG := $(VENV)/bin/kcfg
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test demo bench schema catalog clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@# PYTHONDONTWRITEBYTECODE may be set: compile once so every kcfg start is fast
+	$(PY) -m compileall -q kcfg
+	@command -v dot >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; } \
+		|| echo "note: Graphviz 'dot' is missing; install it for 'kcfg plot' (apt-get install graphviz)"
+	touch $(STAMP)
+
+test: setup
+	$(PY) -m compileall -q kcfg
+	$(PY) -m pytest
+
+demo: setup
+	$(KCFG) validate recipes/
+	$(KCFG) show recipes/small_resnet.yaml --set fit.epochs=3
+
+bench: setup
+	$(PY) bench/validate_speed.py
+
+schema: setup
+	$(KCFG) schema > schemas/recipe.schema.json
+
+catalog: setup
+	$(PY) -m kcfg.build.make_catalog
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .hypothesis build *.egg-info

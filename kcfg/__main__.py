@@ -1,0 +1,5 @@
+"""`python -m kcfg` runs the command line."""
+
+from kcfg.cli.app import main
+
+main()

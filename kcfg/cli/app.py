@@ -1,0 +1,59 @@
+"""The `kcfg` command: wires the subcommands and turns failures into exit codes, never tracebacks."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from kcfg import __version__
+from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, debug_requested
+from kcfg.cli.schema import schema
+from kcfg.cli.show import show
+from kcfg.cli.validate import validate
+
+app = typer.Typer(
+    name="kcfg",
+    help="Keras models, training runs and CI checks described in YAML recipes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command()(validate)
+app.command()(show)
+app.command()(schema)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"kcfg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks (also accepted after the subcommand)."),
+) -> None:
+    """Keras models, training runs and CI checks described in YAML recipes.
+
+    Exit codes: 0 success, 1 the run failed, 2 invalid recipe or usage, 130 interrupted.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = debug_requested(args)
+    args = [a for a in args if a != "--debug"]
+    try:
+        app(args=args, prog_name="kcfg", standalone_mode=True)
+    except KeyboardInterrupt:
+        print("kcfg: interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # the last boundary: one line unless --debug
+        if debug:
+            raise
+        print(f"kcfg: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        sys.exit(EXIT_RUN_FAILED)

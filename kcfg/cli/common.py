@@ -1,0 +1,55 @@
+"""Options shared by every command that takes a recipe, and the printing of problems."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:  # the recipe stage imports pydantic: only load it when a command runs
+    from kcfg.recipe import LoadedRecipe, Problem
+
+#: Exit codes of RECIPE.md section 10.
+EXIT_RUN_FAILED = 1
+EXIT_INVALID = 2
+EXIT_INTERRUPTED = 130
+
+SetOption = Annotated[list[str], typer.Option("--set", metavar="PATH=VALUE", help="Override a value (parsed as YAML); repeatable.")]
+UnsetOption = Annotated[list[str], typer.Option("--unset", metavar="PATH", help="Remove a key; repeatable.")]
+SafeOption = Annotated[bool, typer.Option("--safe", envvar="KCFG_SAFE", help="Refuse recipes that import code (plugins, python data sources).")]
+
+
+def print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def load_or_exit(file: Path, sets: list[str], unsets: list[str], safe: bool) -> LoadedRecipe:
+    """Load a recipe; on problems print them one per line and exit 2."""
+    from kcfg.recipe import RecipeError, load_recipe
+
+    try:
+        loaded = load_recipe(file, sets=sets, unsets=unsets, safe=safe)
+    except RecipeError as exc:
+        print_problems(exc.problems)
+        raise typer.Exit(EXIT_INVALID) from None
+    print_problems(loaded.warnings)
+    return loaded
+
+
+def recipe_files(paths: list[Path]) -> list[Path]:
+    """Files as given; folders expand to the `*.yaml` / `*.yml` files in them, sorted."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
+        else:
+            files.append(path)
+    return files
+
+
+def debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("KCFG_DEBUG") == "1"

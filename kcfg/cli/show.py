@@ -1,0 +1,32 @@
+"""`kcfg show`: the resolved recipe, as the later stages will see it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kcfg.cli.common import SafeOption, SetOption, UnsetOption, load_or_exit
+
+
+def show(
+    recipe: Annotated[Path, typer.Argument(help="Recipe file.", show_default=False)],
+    set_: SetOption = [],  # noqa: B006
+    unset: UnsetOption = [],  # noqa: B006
+    safe: SafeOption = False,
+) -> None:
+    """Print the resolved recipe: extends merged, overrides and ${...} interpolation applied.
+
+    ${run_dir} and ${timestamp} stay as written until a run starts.
+
+    Examples:
+
+        kcfg show recipes/small_resnet.yaml
+
+        kcfg show recipes/small_resnet.yaml --set fit.epochs=3 --unset callbacks
+    """
+    from kcfg.recipe import dump_yaml
+
+    loaded = load_or_exit(recipe, set_, unset, safe)
+    print(dump_yaml(loaded.data), end="")

@@ -1,0 +1,77 @@
+"""Keras classes and names known without importing Keras: the generated `keras_catalog.json`."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+CATALOG_FILE = Path(__file__).with_name("keras_catalog.json")
+
+#: Constructor arguments whose values are Keras objects, by name pattern -> catalog category.
+_ARGUMENT_CATEGORIES = [
+    (re.compile(r"^(recurrent_)?activation$"), "activations"),
+    (re.compile(r".*_initializer$"), "initializers"),
+    (re.compile(r".*_regularizer$"), "regularizers"),
+    (re.compile(r".*_constraint$"), "constraints"),
+    (re.compile(r"^(layer|backward_layer|cell)$"), "layers"),
+    (re.compile(r"^learning_rate$"), "schedules"),
+]
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    """A class's constructor keyword arguments; `open` when it takes any `**kwargs`."""
+
+    args: tuple[str, ...]
+    required: tuple[str, ...] = ()
+    open: bool = False
+    call: tuple[str, ...] | None = None
+    call_open: bool = False
+
+
+@cache
+def _catalog() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+def keras_version() -> str:
+    return str(_catalog()["keras_version"])
+
+
+def keras_class(category: str, name: str) -> ClassInfo | None:
+    """The catalog entry of `keras.<category>.<name>`, or None."""
+    entry = _catalog()[category].get("classes", {}).get(name)
+    if entry is None:
+        return None
+    call = entry.get("call")
+    return ClassInfo(
+        args=tuple(entry["args"]),
+        required=tuple(entry.get("required", ())),
+        open=entry.get("open", False),
+        call=tuple(call) if call is not None else None,
+        call_open=entry.get("call_open", False),
+    )
+
+
+def class_names(category: str) -> list[str]:
+    return list(_catalog()[category].get("classes", {}))
+
+
+@cache
+def string_names(category: str) -> frozenset[str]:
+    """Identifiers `keras.<category>.get(name)` accepts (snake_case functions, aliases, classes)."""
+    section = _catalog()[category]
+    return frozenset(section.get("names", ())) | frozenset(section.get("classes", ()))
+
+
+def argument_category(argument: str) -> str | None:
+    """The catalog category of a constructor argument that takes a Keras object, if any."""
+    for pattern, category in _ARGUMENT_CATEGORIES:
+        if pattern.match(argument):
+            return category
+    return None

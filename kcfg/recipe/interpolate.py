@@ -1,0 +1,107 @@
+"""`${...}` interpolation: recipe paths, environment variables, and the run's name and directory.
+
+Keras's own placeholders (`{epoch:02d}`: one brace, no dollar) are not touched, and
+`$${...}` writes a literal `${...}`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from kcfg.recipe.errors import Location, Path, Problem, RecipeError, dotted
+from kcfg.recipe.yaml_io import plain_scalar
+
+_REF = re.compile(r"\$(\$?)\{([^{}]*)\}")
+#: Variables only known when a run starts; left as written until then.
+RUN_VARIABLES = ("run_dir", "timestamp")
+
+
+def interpolate(data: dict[str, Any], positions: dict[Path, Location], variables: dict[str, str]) -> dict[str, Any]:
+    """Resolve every `${...}` in `data`.
+
+    Args:
+        data: the merged recipe.
+        positions: where each path was written, for error messages.
+        variables: `name`, and `run_dir` / `timestamp` when a run has them.
+
+    Returns:
+        A new recipe; a string that is exactly one `${path}` takes the referenced value's type.
+
+    Raises:
+        RecipeError: unknown paths, unset environment variables, reference cycles.
+    """
+    problems: list[Problem] = []
+    resolving: list[Path] = []
+
+    def where(path: Path) -> Location:
+        while path not in positions and path:
+            path = path[:-1]
+        return positions.get(path, Location("<recipe>"))
+
+    def lookup(ref: str, at: Path) -> Any:
+        if ref.startswith("env:"):
+            name, _, default = ref[4:].partition(",")
+            value = os.environ.get(name.strip())
+            if value is not None:
+                return value
+            if default or "," in ref:
+                return default.strip()
+            raise LookupError(f"environment variable {name.strip()!r} is not set (write ${{env:{name.strip()},default}} to give a default)")
+        if ref in variables:
+            return variables[ref]
+        target: Path = tuple(int(p) if p.isdigit() else p for p in ref.split("."))
+        node: Any = data
+        for part in target:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+            else:
+                raise LookupError(f"${{{ref}}} names nothing in the recipe")
+        if target in resolving:
+            cycle = " -> ".join(dotted(p) for p in resolving[resolving.index(target):] + [target])
+            raise LookupError(f"interpolation cycle: {cycle}")
+        resolving.append(target)
+        try:
+            return walk(node, target)
+        finally:
+            resolving.pop()
+
+    def substitute(text: str, path: Path) -> Any:
+        whole = _REF.fullmatch(text)
+        if whole and not whole.group(1) and whole.group(2).strip() not in RUN_VARIABLES:
+            ref = whole.group(2).strip()
+            value = lookup(ref, path)
+            return plain_scalar(value) if ref.startswith("env:") else value
+
+        def one(match: re.Match[str]) -> str:
+            ref = match.group(2).strip()
+            if match.group(1):
+                return match.group(0)[1:]
+            if ref in RUN_VARIABLES and ref not in variables:
+                return match.group(0)
+            return str(lookup(ref, path))
+
+        return _REF.sub(one, text)
+
+    def walk(node: Any, path: Path) -> Any:
+        if isinstance(node, dict):
+            return {key: walk(value, path + (key,)) for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(value, path + (i,)) for i, value in enumerate(node)]
+        if isinstance(node, str) and "${" in node:
+            try:
+                return substitute(node, path)
+            except LookupError as exc:
+                problem = Problem(where(path), dotted(path), str(exc.args[0]))
+                if problem not in problems:
+                    problems.append(problem)
+                return node
+        return node
+
+    result = walk(data, ())
+    if problems:
+        raise RecipeError(problems)
+    return result

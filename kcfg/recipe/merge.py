@@ -1,0 +1,172 @@
+"""Reading a recipe file with its `extends` bases, and applying `--set` / `--unset` overrides."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path as FsPath
+from typing import Any
+
+from kcfg.recipe.errors import Location, Path, Problem, RecipeError, dotted
+from kcfg.recipe.yaml_io import parse_yaml
+
+Positions = dict[Path, Location]
+_SEGMENT = re.compile(r"([^\[\]]*)((?:\[\d+\])*)")
+
+
+def read_file(file: FsPath) -> tuple[Any, Positions]:
+    """Parse one YAML file; unreadable files become a one-line problem."""
+    source = str(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError([Problem(Location(source), "", "no such file")]) from None
+    except IsADirectoryError:
+        raise RecipeError([Problem(Location(source), "", "is a directory, not a recipe file")]) from None
+    except UnicodeDecodeError as exc:
+        raise RecipeError([Problem(Location(source), "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+    except OSError as exc:
+        raise RecipeError([Problem(Location(source), "", f"cannot read: {exc.strerror}")]) from None
+    return parse_yaml(text, source)
+
+
+def deep_merge(base: Any, over: Any) -> Any:
+    """Mappings merge key by key; lists and scalars replace; a `null` in `over` removes the key."""
+    if not (isinstance(base, dict) and isinstance(over, dict)):
+        return over
+    merged = dict(base)
+    for key, value in over.items():
+        if value is None:
+            merged.pop(key, None)
+        elif key in merged:
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_with_bases(file: FsPath, _chain: tuple[FsPath, ...] = ()) -> tuple[dict[str, Any], Positions]:
+    """Read `file` and deep-merge it over the recipes it `extends`, recursively.
+
+    Positions of the merged result point into whichever file each value came from.
+    """
+    data, positions = read_file(file)
+    if data is None:
+        raise RecipeError([Problem(Location(str(file)), "", "the recipe is empty")])
+    if not isinstance(data, dict):
+        where = positions[()]
+        raise RecipeError([Problem(where, "", f"a recipe is a mapping (model:, compile:, fit: ...), not a {type(data).__name__}")])
+    extends = data.pop("extends", None)
+    if extends is None:
+        return data, positions
+    bases = [extends] if isinstance(extends, str) else extends
+    if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
+        raise RecipeError([Problem(positions[("extends",)], "extends", "expected a path or a list of paths")])
+    merged: dict[str, Any] = {}
+    merged_positions: Positions = {}
+    problems: list[Problem] = []
+    for i, base in enumerate(bases):
+        key_path: Path = ("extends",) if isinstance(extends, str) else ("extends", i)
+        base_file = (file.parent / base).resolve()
+        if base_file in _chain or base_file == file.resolve():
+            cycle = " -> ".join(str(p) for p in (*_chain, file.resolve(), base_file))
+            problems.append(Problem(positions[key_path], dotted(key_path), f"extends cycle: {cycle}"))
+            continue
+        if not base_file.is_file():
+            problems.append(Problem(positions[key_path], dotted(key_path), f"base recipe {base!r} not found (looked for {base_file})"))
+            continue
+        base_data, base_positions = load_with_bases(base_file, (*_chain, file.resolve()))
+        merged = deep_merge(merged, base_data)
+        merged_positions.update(base_positions)
+    if problems:
+        raise RecipeError(problems)
+    merged_positions.update(positions)
+    return deep_merge(merged, data), merged_positions
+
+
+def parse_override_path(text: str) -> Path:
+    """`callbacks[0].patience` or `callbacks.0.patience` -> ('callbacks', 0, 'patience')."""
+    parts: list[str | int] = []
+    for piece in text.split("."):
+        match = _SEGMENT.fullmatch(piece)
+        if match is None or not piece:
+            raise ValueError(f"bad path {text!r}: write keys separated by dots, e.g. fit.epochs")
+        name, indices = match.groups()
+        if name:
+            parts.append(int(name) if name.isdigit() else name)
+        parts.extend(int(i) for i in re.findall(r"\d+", indices))
+    return tuple(parts)
+
+
+def _container_at(data: dict[str, Any], path: Path, create: bool) -> Any:
+    node: Any = data
+    for part in path:
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        elif isinstance(node, dict):
+            key = _dict_key(node, part)
+            if key not in node:
+                if not create:
+                    raise LookupError(part)
+                node[key] = {}
+            node = node[key]
+        else:
+            raise LookupError(part)
+    return node
+
+
+def _dict_key(node: dict[Any, Any], part: str | int) -> str | int:
+    """A digit segment names an int key (class_weight: {0: 1.0}) unless a string key matches."""
+    if isinstance(part, int) and part not in node and str(part) in node:
+        return str(part)
+    return part
+
+
+def apply_overrides(data: dict[str, Any], positions: Positions, sets: list[str], unsets: list[str]) -> dict[str, Any]:
+    """Apply `--set path=value` (value parsed as YAML) and `--unset path` to a copy of `data`."""
+    data = copy.deepcopy(data)
+    problems: list[Problem] = []
+    for assignment in sets:
+        where = Location(f"--set {assignment}")
+        text, sep, value_text = assignment.partition("=")
+        try:
+            if not sep:
+                raise ValueError("expected path=value, e.g. fit.epochs=3")
+            path = parse_override_path(text.strip())
+            value, value_positions = parse_yaml(value_text, where.source)
+            parent = _container_at(data, path[:-1], create=True)
+            if isinstance(parent, list):
+                if not isinstance(path[-1], int) or path[-1] >= len(parent):
+                    raise ValueError(f"{dotted(path)}: list index out of range")
+                parent[path[-1]] = value
+            elif isinstance(parent, dict):
+                parent[_dict_key(parent, path[-1])] = value
+            else:
+                raise ValueError(f"{dotted(path[:-1])} is a {type(parent).__name__}, not a mapping")
+        except RecipeError as exc:
+            problems.extend(exc.problems)
+            continue
+        except (ValueError, LookupError) as exc:
+            problems.append(Problem(where, "", str(exc)))
+            continue
+        positions[path] = where
+        for sub in value_positions:
+            positions[path + sub] = where
+    for text in unsets:
+        where = Location(f"--unset {text}")
+        try:
+            path = parse_override_path(text.strip())
+            parent = _container_at(data, path[:-1], create=False)
+            if isinstance(parent, dict) and _dict_key(parent, path[-1]) in parent:
+                del parent[_dict_key(parent, path[-1])]
+            elif isinstance(parent, list) and isinstance(path[-1], int) and path[-1] < len(parent):
+                del parent[path[-1]]
+            else:
+                raise LookupError(path[-1])
+        except ValueError as exc:
+            problems.append(Problem(where, "", str(exc)))
+        except LookupError:
+            problems.append(Problem(where, "", f"the recipe has no {text.strip()!r} to unset"))
+    if problems:
+        raise RecipeError(problems)
+    return data

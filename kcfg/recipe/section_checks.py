@@ -1,0 +1,108 @@
+"""Cross-section checks: compile, fit, data and callbacks against the model's inputs and outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kcfg.recipe.errors import Path
+from kcfg.recipe.graph_checks import output_names
+from kcfg.recipe.object_checks import ObjectChecker
+from kcfg.recipe.schema import KerasObject, Recipe
+from kcfg.recipe.suggest import did_you_mean
+
+
+def _plain(value: Any) -> Any:
+    """A `{type: ...}` model back to the mapping it was written as."""
+    if isinstance(value, KerasObject):
+        return {"type": value.type, **(value.model_extra or {})}
+    return value
+
+
+class SectionChecker:
+    """Checks that need the whole recipe: output names in compile, data mappings, callbacks."""
+
+    def __init__(self, objects: ObjectChecker, recipe: Recipe) -> None:
+        self.objects = objects
+        self.report = objects.report
+        self.recipe = recipe
+        self.outputs = output_names(recipe.model)
+        self.inputs = list(recipe.model.inputs)
+
+    def check_all(self) -> None:
+        self.check_compile()
+        self.check_fit()
+        self.check_data()
+        for i, callback in enumerate(self.recipe.callbacks):
+            self.objects.check(_plain(callback), "callbacks", ("callbacks", i))
+
+    def check_output_keys(self, mapping: dict[str, Any], path: Path) -> None:
+        for key in mapping:
+            if key not in self.outputs:
+                self.report.error(path + (key,), f"{key!r} is not a model output (outputs: {', '.join(self.outputs)}){did_you_mean(key, self.outputs)}")
+
+    def check_output_list(self, values: list[Any], path: Path, what: str) -> None:
+        if len(values) != len(self.outputs):
+            self.report.error(path, f"{what} has {len(values)} entries but the model has {len(self.outputs)} output(s): {', '.join(self.outputs)}")
+
+    def check_compile(self) -> None:
+        compile_ = self.recipe.compile
+        if compile_ is None:
+            return
+        self.objects.check(_plain(compile_.optimizer), "optimizers", ("compile", "optimizer"))
+        loss = compile_.loss
+        if isinstance(loss, dict):
+            self.check_output_keys(loss, ("compile", "loss"))
+            for key, value in loss.items():
+                if value is not None:
+                    self.objects.check(_plain(value), "losses", ("compile", "loss", key))
+        elif isinstance(loss, list):
+            self.check_output_list(loss, ("compile", "loss"), "loss")
+            for i, value in enumerate(loss):
+                if value is not None:
+                    self.objects.check(_plain(value), "losses", ("compile", "loss", i))
+        elif loss is not None:
+            self.objects.check(_plain(loss), "losses", ("compile", "loss"))
+        weights = compile_.loss_weights
+        if isinstance(weights, dict):
+            self.check_output_keys(weights, ("compile", "loss_weights"))
+        elif isinstance(weights, list):
+            self.check_output_list(weights, ("compile", "loss_weights"), "loss_weights")
+        for section in ("metrics", "weighted_metrics"):
+            self.check_metrics(getattr(compile_, section), ("compile", section))
+
+    def check_metrics(self, metrics: Any, path: Path) -> None:
+        if isinstance(metrics, dict):
+            self.check_output_keys(metrics, path)
+            for key, value in metrics.items():
+                items = value if isinstance(value, list) else [value]
+                for i, metric in enumerate(items):
+                    self.objects.check(_plain(metric), "metrics", path + (key, i) if isinstance(value, list) else path + (key,))
+        elif isinstance(metrics, list):
+            for i, metric in enumerate(metrics):
+                self.objects.check(_plain(metric), "metrics", path + (i,))
+
+    def check_fit(self) -> None:
+        fit = self.recipe.fit
+        if fit.class_weight is not None and len(self.outputs) > 1:
+            self.report.error(("fit", "class_weight"), "class_weight works for single-output models only; give data.train.sample_weight per output instead")
+        if fit.initial_epoch >= fit.epochs:
+            self.report.error(("fit", "initial_epoch"), f"initial_epoch ({fit.initial_epoch}) must be below epochs ({fit.epochs}): epochs is the index of the last epoch, not a count")
+        data = self.recipe.data
+        if fit.validation_split and data is not None and data.validation is not None:
+            self.report.warn(("fit", "validation_split"), "data.validation is given, so validation_split is ignored (as in Keras)")
+
+    def check_data(self) -> None:
+        data = self.recipe.data
+        if data is None:
+            return
+        for split in ("train", "validation", "test"):
+            source = getattr(data, split)
+            if source is None:
+                continue
+            for key, names in (("x", self.inputs), ("y", self.outputs), ("sample_weight", self.outputs)):
+                mapping = getattr(source, key)
+                if isinstance(mapping, dict):
+                    for name in mapping:
+                        if name not in names:
+                            kind = "input" if key == "x" else "output"
+                            self.report.error(("data", split, key, name), f"{name!r} is not a model {kind} ({', '.join(names)}){did_you_mean(name, names)}")
