@@ -92,6 +92,7 @@ class GraphChecker:
 
     def check_graph(self, graph: Graph, path: Path) -> None:
         names = set(graph.inputs) | set(graph.layers)
+        errors_before = len(self.report.problems)
         for name in graph.inputs:
             if name in graph.layers:
                 self.report.error(path + ("layers", name), f"name {name!r} is used by an input and a layer; names must be unique")
@@ -108,8 +109,9 @@ class GraphChecker:
                 out_path = path + ("outputs",) + ((i,) if len(outputs) > 1 or isinstance(graph.outputs, list) else ())
                 self.report.error(out_path, f"output {name!r} is not a layer{did_you_mean(name, graph.layers)}", key=path + ("outputs",))
         self.check_cycles(edges, path)
-        shares = {layer: [spec.share] for layer, spec in graph.layers.items() if spec.share is not None}
-        self.check_unused(graph, {layer: refs + shares.get(layer, []) for layer, refs in edges.items()}, outputs, path)
+        if len(self.report.problems) == errors_before:  # unused-layer warnings would only repeat a broken reference
+            shares = {layer: [spec.share] for layer, spec in graph.layers.items() if spec.share is not None}
+            self.check_unused(graph, {layer: refs + shares.get(layer, []) for layer, refs in edges.items()}, outputs, path)
 
     def check_references(self, graph: Graph, layer: str, previous: str | None, layer_path: Path, names: set[str]) -> list[str]:
         """Every name the layer reads (input, call keywords) must exist; returns the data edges."""
@@ -126,6 +128,8 @@ class GraphChecker:
         for ref_path, refs in sources:
             for text in refs:
                 ref = Reference.parse(text)
+                if ref.name == layer and layer in graph.inputs:
+                    continue  # reported as a name clash
                 if ref.name == layer:
                     self.report.error(ref_path, f"layer {layer!r} reads its own output", key=layer_path)
                 elif ref.name not in names:

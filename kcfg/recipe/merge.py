@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 from pathlib import Path as FsPath
 from typing import Any
@@ -67,15 +68,16 @@ def load_with_bases(file: FsPath, _chain: tuple[FsPath, ...] = ()) -> tuple[dict
     problems: list[Problem] = []
     for i, base in enumerate(bases):
         key_path: Path = ("extends",) if isinstance(extends, str) else ("extends", i)
-        base_file = (file.parent / base).resolve()
-        if base_file in _chain or base_file == file.resolve():
-            cycle = " -> ".join(str(p) for p in (*_chain, file.resolve(), base_file))
+        base_file = FsPath(os.path.normpath(file.parent / base))
+        chain = (*_chain, file)
+        if any(base_file.resolve() == seen.resolve() for seen in chain):
+            cycle = " -> ".join(str(p) for p in (*chain, base_file))
             problems.append(Problem(positions[key_path], dotted(key_path), f"extends cycle: {cycle}"))
             continue
         if not base_file.is_file():
             problems.append(Problem(positions[key_path], dotted(key_path), f"base recipe {base!r} not found (looked for {base_file})"))
             continue
-        base_data, base_positions = load_with_bases(base_file, (*_chain, file.resolve()))
+        base_data, base_positions = load_with_bases(base_file, chain)
         merged = deep_merge(merged, base_data)
         merged_positions.update(base_positions)
     if problems:
@@ -142,7 +144,7 @@ def apply_overrides(data: dict[str, Any], positions: Positions, sets: list[str],
             elif isinstance(parent, dict):
                 parent[_dict_key(parent, path[-1])] = value
             else:
-                raise ValueError(f"{dotted(path[:-1])} is a {type(parent).__name__}, not a mapping")
+                raise ValueError(f"{dotted(path[:-1])} is {parent!r}, not a mapping")
         except RecipeError as exc:
             problems.extend(exc.problems)
             continue

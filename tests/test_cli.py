@@ -1,0 +1,104 @@
+"""The `kcfg` command as a user runs it: real subprocesses, real files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from kcfg.recipe.yaml_io import parse_yaml
+
+from .conftest import RECIPES, REPO, run_kcfg
+
+HEAVY = ("tensorflow", "keras")
+
+
+def modules_after(*args: str) -> set[str]:
+    """Run the CLI in-process in a fresh interpreter and list the modules it imported."""
+    code = (
+        "import sys\nfrom kcfg.cli.app import main\n"
+        f"try:\n    main({list(args)!r})\nexcept SystemExit:\n    pass\n"
+        "print('\\n'.join(sys.modules), file=sys.stderr)\n"
+    )
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    return set(result.stderr.split())
+
+
+@pytest.mark.parametrize("args", [("validate", *map(str, RECIPES)), ("--help",), ("validate", "--help"), ("show", str(RECIPES[0])), ("schema",)])
+def test_static_commands_never_import_tensorflow(args: tuple[str, ...]) -> None:
+    loaded = modules_after(*args)
+    assert "kcfg.cli.app" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+
+
+def test_validate_shipped_recipes() -> None:
+    result = run_kcfg("validate", "recipes/")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"recipes/{p.name}: ok" for p in RECIPES]
+
+
+def test_validate_json_format(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  inputs: {x: [4]}\n  layers:\n    out: {type: Dense, unit: 1}\n")
+    result = run_kcfg("validate", "--format", "json", str(RECIPES[0]), str(bad))
+    assert result.returncode == 2
+    report = json.loads(result.stdout)
+    assert report["valid"] is False
+    assert [r["valid"] for r in report["recipes"]] == [True, False]
+    problem = report["recipes"][1]["problems"][0]
+    assert problem == {
+        "file": str(bad), "line": 4, "col": 24, "key": "model.layers.out",
+        "message": "Dense has no argument 'unit' (did you mean 'units'?)", "severity": "error",
+    }
+
+
+def test_show_prints_resolved_recipe_that_validates_again(tmp_path: Path) -> None:
+    result = run_kcfg("show", "recipes/small_resnet.yaml", "--set", "fit.epochs=3", "--unset", "callbacks")
+    assert result.returncode == 0, result.stderr
+    data, _ = parse_yaml(result.stdout, "shown")
+    assert data["fit"]["epochs"] == 3
+    assert "callbacks" not in data
+    assert data["compile"]["optimizer"]["learning_rate"] == 1e-3
+    shown = tmp_path / "shown.yaml"
+    shown.write_text(result.stdout)
+    assert run_kcfg("validate", str(shown)).returncode == 0
+
+
+def test_show_keeps_run_placeholders() -> None:
+    result = run_kcfg("show", "recipes/small_resnet.yaml")
+    assert "${run_dir}/checkpoints/{epoch:02d}-{val_loss:.2f}.keras" in result.stdout
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run_kcfg("validate").returncode == 2
+    assert run_kcfg("frobnicate").returncode == 2
+    result = run_kcfg("show", "recipes/small_resnet.yaml", "--set", "fit.epochs")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "--set fit.epochs: expected path=value, e.g. fit.epochs=3"
+
+
+def test_safe_env_variable(tmp_path: Path) -> None:
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("plugins: [json]\nmodel:\n  inputs: {x: [4]}\n  layers: {out: {type: Dense, units: 1}}\n")
+    assert run_kcfg("validate", str(recipe)).returncode == 0
+    result = run_kcfg("validate", str(recipe), env={"KCFG_SAFE": "1"})
+    assert result.returncode == 2
+    assert "refused in --safe mode" in result.stderr
+
+
+def test_help_ends_with_examples() -> None:
+    for command in ("validate", "show", "schema"):
+        result = run_kcfg(command, "--help")
+        assert result.returncode == 0
+        assert "Examples:" in result.stdout
+        assert "kcfg " + command in result.stdout
+
+
+def test_version() -> None:
+    result = run_kcfg("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("kcfg ")
