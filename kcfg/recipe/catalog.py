@@ -39,10 +39,6 @@ def _catalog() -> dict[str, Any]:
     return data
 
 
-def keras_version() -> str:
-    return str(_catalog()["keras_version"])
-
-
 def keras_class(category: str, name: str) -> ClassInfo | None:
     """The catalog entry of `keras.<category>.<name>`, or None."""
     entry = _catalog()[category].get("classes", {}).get(name)

@@ -292,12 +292,12 @@ class Data(Section):
 # ---------------------------------------------------------------------------- runtime
 
 
-class DistributeSpec(Section):
-    strategy: Literal["none", "mirrored", "multi_worker", "tpu", "parameter_server"]
-    devices: list[str] | None = None
-
-
 Strategy = Literal["none", "mirrored", "multi_worker", "tpu", "parameter_server"]
+
+
+class DistributeSpec(Section):
+    strategy: Strategy
+    devices: list[str] | None = None
 
 
 def _distribute_tag(value: Any) -> str | None:
