@@ -89,7 +89,12 @@ def test_all_problems_of_a_file_together() -> None:
     assert len(caught.value.problems) == 2
 
 
-@pytest.mark.parametrize("value", ["1e3", "yes", "true", "null", "12", "0x10", ".inf", "plain", "with: colon"])
+@pytest.mark.parametrize("value", ["1e3", "yes", "true", "null", "12", "0x10", ".inf", "plain", "with: colon", "two\nlines\n", "[1, 2]"])
 def test_dump_round_trips_strings(value: str) -> None:
     data, _ = parse_yaml(dump_yaml({"v": value, "n": 1e-3, "b": True, "z": None}), "dump.yaml")
     assert data == {"v": value, "n": 1e-3, "b": True, "z": None}
+
+
+def test_dump_puts_leaf_collections_on_one_line() -> None:
+    text = dump_yaml({"inputs": {"img": {"shape": [32, 32, 3]}}, "layers": {"d": {"type": "Dense", "units": 2}}})
+    assert text == "inputs:\n  img:\n    shape: [32, 32, 3]\nlayers:\n  d: {type: Dense, units: 2}\n"

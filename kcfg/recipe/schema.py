@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic_core import PydanticCustomError
 
 from kcfg.recipe.suggest import did_you_mean
 
@@ -96,7 +97,11 @@ class InputSpec(Section):
 
 
 def _shape_shorthand(value: Any) -> Any:
-    return {"shape": value} if isinstance(value, list) else value
+    if isinstance(value, list):
+        return {"shape": value}
+    if not isinstance(value, dict):
+        raise PydanticCustomError("input_spec", "expected a shape such as [28, 28, 1] or {shape: [...], dtype: ...}, got {value}", {"value": repr(value)})
+    return value
 
 
 InputEntry = Annotated[InputSpec, BeforeValidator(_shape_shorthand, json_schema_input_type=Union[InputSpec, list[Union[int, None]]])]

@@ -66,7 +66,8 @@ def data_path(data: Any, loc: tuple[Any, ...], missing: bool = False) -> Path:
 def _message(error: dict[str, Any]) -> str:
     kind, value, ctx = error["type"], error["input"], error.get("ctx") or {}
     if kind in _NOUNS:
-        return f"expected {_NOUNS[kind]}, got {describe(value)}"
+        hint = f"; write {{type: {value}, ...}}" if kind == "model_type" and isinstance(value, str) and value[:1].isupper() else ""
+        return f"expected {_NOUNS[kind]}, got {describe(value)}{hint}"
     if kind == "literal_error":
         hint = did_you_mean(value, [c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ",").split(",")]) if isinstance(value, str) else ""
         return f"expected {ctx.get('expected')}, got {describe(value)}{hint}"

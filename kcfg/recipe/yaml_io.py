@@ -191,13 +191,30 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "'" if not isinstance(plain_scalar(value), str) else None
+    style = "|" if "\n" in value else "'" if not isinstance(plain_scalar(value), str) else None
     return dumper.represent_scalar(_STD + "str", value, style=style)
 
 
+def _is_leaf(value: Any) -> bool:
+    return not isinstance(value, (dict, list))
+
+
+def _represent_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.Node:
+    """Lists of scalars on one line (`shape: [32, 32, 3]`), as recipes are written."""
+    return dumper.represent_sequence(_STD + "seq", value, flow_style=all(map(_is_leaf, value)))
+
+
+def _represent_dict(dumper: yaml.SafeDumper, value: dict[Any, Any]) -> yaml.Node:
+    """Short mappings of scalars on one line (`{type: Dense, units: 10}`), others as blocks."""
+    flat = all(map(_is_leaf, value.values())) and len(str(value)) <= 80
+    return dumper.represent_mapping(_STD + "map", value, flow_style=flat and bool(value))
+
+
 _Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(dict, _represent_dict)
 
 
 def dump_yaml(data: Any) -> str:
-    """Block-style YAML with keys in recipe order."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    """YAML with keys in recipe order, leaf collections in flow style."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
