@@ -109,7 +109,7 @@ class GraphChecker:
                 out_path = path + ("outputs",) + ((i,) if len(outputs) > 1 or isinstance(graph.outputs, list) else ())
                 self.report.error(out_path, f"output {name!r} is not a layer{did_you_mean(name, graph.layers)}", key=path + ("outputs",))
         self.check_cycles(edges, path)
-        if len(self.report.problems) == errors_before:  # unused-layer warnings would only repeat a broken reference
+        if len(self.report.problems) == errors_before:  # after an error, unused-layer warnings are mostly its echo
             shares = {layer: [spec.share] for layer, spec in graph.layers.items() if spec.share is not None}
             self.check_unused(graph, {layer: refs + shares.get(layer, []) for layer, refs in edges.items()}, outputs, path)
 
@@ -128,10 +128,9 @@ class GraphChecker:
         for ref_path, refs in sources:
             for text in refs:
                 ref = Reference.parse(text)
-                if ref.name == layer and layer in graph.inputs:
-                    continue  # reported as a name clash
                 if ref.name == layer:
-                    self.report.error(ref_path, f"layer {layer!r} reads its own output", key=layer_path)
+                    if layer not in graph.inputs:  # else it is reported as a name clash
+                        self.report.error(ref_path, f"layer {layer!r} reads its own output", key=layer_path)
                 elif ref.name not in names:
                     self.report.error(ref_path, f"{ref.name!r} is not an input or layer{did_you_mean(ref.name, names)}", key=layer_path)
                 else:

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from kcfg.recipe.errors import Location, Path, Problem, RecipeError, dotted
+from kcfg.recipe.report import Report
 from kcfg.recipe.yaml_io import plain_scalar
 
 _REF = re.compile(r"\$(\$?)\{([^{}]*)\}")
@@ -34,11 +35,7 @@ def interpolate(data: dict[str, Any], positions: dict[Path, Location], variables
     """
     problems: list[Problem] = []
     resolving: list[Path] = []
-
-    def where(path: Path) -> Location:
-        while path not in positions and path:
-            path = path[:-1]
-        return positions.get(path, Location("<recipe>"))
+    where = Report(positions, "<recipe>").where
 
     def lookup(ref: str, at: Path) -> Any:
         if ref.startswith("env:"):

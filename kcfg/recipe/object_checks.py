@@ -27,6 +27,8 @@ NOUNS = {
 #: Loss that returns the model's own output (models that compute their loss in the graph).
 Y_PRED_LOSS = "y_pred"
 _LAMBDA_PREFIXES = {"keras.ops.": "ops", "keras.activations.": "activations"}
+#: Categories named only by class (no snake_case string identifiers).
+_CLASS_ONLY = ("layers", "callbacks", "schedules")
 _CODE = re.compile(r"lambda\b|[()\[\]{}=+*/%<>;\s-]")
 
 
@@ -51,10 +53,10 @@ class ObjectChecker:
     def check_name(self, name: str, category: str, path: Path) -> None:
         if category == "losses" and name == Y_PRED_LOSS:
             return
-        known = string_names(category) if category not in ("layers", "callbacks", "schedules") else frozenset()
+        known = string_names(category) if category not in _CLASS_ONLY else frozenset()
         if name in known or self.plugins.knows(name):
             return
-        if category in ("layers", "callbacks", "schedules"):
+        if category in _CLASS_ONLY:
             self.class_info(name, category, path)
             return
         self.report.error(path, f"unknown {NOUNS[category]} {name!r}{did_you_mean(name, known)}")
