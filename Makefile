@@ -25,10 +25,12 @@ test: setup
 
 demo: setup
 	$(KCFG) validate recipes/
-	$(KCFG) show recipes/small_resnet.yaml --set fit.epochs=3
+	$(KCFG) summary recipes/small_resnet.yaml
+	mkdir -p runs && $(KCFG) plot recipes/conv_autoencoder.yaml -o runs/conv_autoencoder.svg --nested --shapes
 
 bench: setup
 	$(PY) bench/validate_speed.py
+	$(PY) bench/build_speed.py
 
 schema: setup
 	$(KCFG) schema > schemas/recipe.schema.json

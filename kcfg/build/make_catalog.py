@@ -13,19 +13,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kcfg.build.objects import KERAS_MODULES
+
 CATALOG_FILE = Path(__file__).resolve().parent.parent / "recipe" / "keras_catalog.json"
 
-#: category -> (public module, its base class, module whose ALL_OBJECTS_DICT lists the names `get()` accepts)
-CATEGORIES = {
-    "layers": ("keras.layers", "Layer", None),
-    "losses": ("keras.losses", "Loss", "keras.src.losses"),
-    "metrics": ("keras.metrics", "Metric", "keras.src.metrics"),
-    "optimizers": ("keras.optimizers", "Optimizer", "keras.src.optimizers"),
-    "schedules": ("keras.optimizers.schedules", "LearningRateSchedule", None),
-    "callbacks": ("keras.callbacks", "Callback", None),
-    "initializers": ("keras.initializers", "Initializer", "keras.src.initializers"),
-    "regularizers": ("keras.regularizers", "Regularizer", "keras.src.regularizers"),
-    "constraints": ("keras.constraints", "Constraint", "keras.src.constraints"),
+#: category -> module whose ALL_OBJECTS_DICT lists the names `keras.<category>.get()` accepts
+REGISTRIES = {
+    "losses": "keras.src.losses",
+    "metrics": "keras.src.metrics",
+    "optimizers": "keras.src.optimizers",
+    "initializers": "keras.src.initializers",
+    "regularizers": "keras.src.regularizers",
+    "constraints": "keras.src.constraints",
 }
 #: Strings `Model.compile` accepts as metrics on top of the metric registry.
 COMPILE_METRIC_ALIASES = ["accuracy", "acc", "crossentropy", "ce"]
@@ -85,7 +84,8 @@ def generate() -> dict[str, Any]:
 
     closing = _closing_bases()
     catalog: dict[str, Any] = {"keras_version": keras.__version__}
-    for category, (public, base_name, registry) in CATEGORIES.items():
+    for category, (public, base_name) in KERAS_MODULES.items():
+        registry = REGISTRIES.get(category)
         module = importlib.import_module(public)
         base = getattr(module, base_name)
         classes = {}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 
 from kcfg import __version__
 from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, debug_requested
+from kcfg.cli.plot import plot
 from kcfg.cli.schema import schema
 from kcfg.cli.show import show
+from kcfg.cli.summary import summary
 from kcfg.cli.validate import validate
 
 app = typer.Typer(
@@ -22,6 +25,8 @@ app = typer.Typer(
 )
 app.command()(validate)
 app.command()(show)
+app.command()(summary)
+app.command()(plot)
 app.command()(schema)
 
 
@@ -47,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = debug_requested(args)
     args = [a for a in args if a != "--debug"]
+    if not debug:  # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is not for users
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         app(args=args, prog_name="kcfg", standalone_mode=True)
     except KeyboardInterrupt:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-if TYPE_CHECKING:  # the recipe stage imports pydantic: only load it when a command runs
+if TYPE_CHECKING:  # the stages import pydantic and Keras: only load them when a command runs
+    from kcfg.build import BuiltGraph
     from kcfg.recipe import LoadedRecipe, Problem
 
 #: Exit codes of RECIPE.md section 10.
@@ -53,3 +54,17 @@ def recipe_files(paths: list[Path]) -> list[Path]:
 
 def debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("KCFG_DEBUG") == "1"
+
+
+def build_or_exit(loaded: LoadedRecipe) -> BuiltGraph:
+    """Build the recipe's model; on a Keras error print it on the layer's line and exit 2."""
+    from kcfg.build import build_model
+    from kcfg.build.quiet_import import import_keras_quietly
+    from kcfg.recipe import RecipeError
+
+    import_keras_quietly()
+    try:
+        return build_model(loaded)
+    except RecipeError as exc:
+        print_problems(exc.problems)
+        raise typer.Exit(EXIT_INVALID) from None

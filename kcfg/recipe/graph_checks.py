@@ -35,10 +35,15 @@ def output_names(graph: Graph) -> list[str]:
 
 
 def layer_inputs(graph: Graph, layer: str, previous: str | None) -> list[str]:
-    """The names feeding `layer`: its `input`, the previous layer, or the only model input."""
+    """The names fed to `layer` positionally: its `input`, the previous layer, or the only model input.
+
+    An entry whose `call:` names layers and that gives no `input` is called with keywords only.
+    """
     spec = graph.layers[layer]
     if spec.input is not None:
         return list(spec.input)
+    if call_references(spec):
+        return []
     if previous is not None:
         return [previous]
     return list(graph.inputs)
@@ -116,7 +121,7 @@ class GraphChecker:
     def check_references(self, graph: Graph, layer: str, previous: str | None, layer_path: Path, names: set[str]) -> list[str]:
         """Every name the layer reads (input, call keywords) must exist; returns the data edges."""
         spec = graph.layers[layer]
-        if spec.input is None and previous is None and len(graph.inputs) > 1:
+        if spec.input is None and previous is None and len(graph.inputs) > 1 and not call_references(spec):
             self.report.error(layer_path, f"the first layer needs `input:`: the model has several inputs ({', '.join(graph.inputs)})")
         found: list[str] = []
         sources: list[tuple[Path, list[str]]] = [(layer_path + ("input",), layer_inputs(graph, layer, previous))]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,24 @@ class LoadedRecipe:
         return Report(self.positions, str(self.file)).where(path)
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic GC while a recipe is read.
+
+    Reading builds many small objects that all stay alive; the collector's repeated
+    passes over them made a 20,000-layer recipe cost twice as much per layer as a
+    2,000-layer one (bench/build_speed.py). Nothing here creates garbage cycles worth
+    collecting early.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_recipe(
     file: str | Path,
     *,
@@ -60,7 +80,12 @@ def load_recipe(
     Raises:
         RecipeError: every problem found, errors and warnings together.
     """
-    file = Path(file)
+    with paused_gc():
+        return _load(Path(file), sets, unsets, run_variables, safe)
+
+
+def _load(file: Path, sets: Sequence[str], unsets: Sequence[str], run_variables: dict[str, str] | None, safe: bool) -> LoadedRecipe:
+    """`load_recipe`'s steps, in order."""
     data, positions = load_with_bases(file)
     if sets or unsets:
         data = apply_overrides(data, positions, list(sets), list(unsets))

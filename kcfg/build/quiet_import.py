@@ -1,0 +1,46 @@
+"""Import TensorFlow without its C++ start-up chatter on stderr.
+
+TensorFlow 2.19+ logs oneDNN, CPU-feature and CUDA-probing lines through absl before
+`TF_CPP_MIN_LOG_LEVEL` takes effect (tensorflow/tensorflow#100442). kcfg captures file
+descriptor 2 while TensorFlow loads and finds its devices, then passes on every line that
+is not such a notice, so real errors still reach the user.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from typing import Any
+
+_NOTICE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\)"
+    r"|[IW]\d{4} [\d:. ]+\d+ [\w.]+:\d+\]"
+    r"|E\d{4} [\d:. ]+\d+ cuda\w*\.cc:\d+\]"
+    r"|To enable the following instructions:)"
+)
+
+
+def import_keras_quietly() -> Any:
+    """`import keras` (TensorFlow backend) with start-up notices dropped; returns the module."""
+    if "keras" in sys.modules or os.environ.get("TF_CPP_MIN_LOG_LEVEL") not in ("2", "3"):
+        import keras
+
+        return keras
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras
+            import tensorflow as tf
+
+            tf.config.list_logical_devices()  # device discovery logs too; do it while captured
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        captured.seek(0)
+        kept = [line for line in captured.read().decode("utf-8", "replace").splitlines(keepends=True) if not _NOTICE.match(line)]
+    sys.stderr.write("".join(kept))
+    return keras

@@ -1,0 +1,1 @@
+"""The run stage: data, compile, fit, callbacks and the run directory."""

@@ -1,0 +1,160 @@
+"""Every shipped recipe builds the same model as the same architecture written by hand in Keras."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+keras = pytest.importorskip("keras")
+from keras import layers, ops  # noqa: E402
+
+from kcfg.build import build_model  # noqa: E402
+from kcfg.recipe import load_recipe  # noqa: E402
+
+from .conftest import RECIPES, REPO  # noqa: E402
+from .keras_structure import structure  # noqa: E402
+
+HAND_WRITTEN: dict[str, Callable[[], Any]] = {}
+
+
+def hand_written(function: Callable[[], Any]) -> Callable[[], Any]:
+    HAND_WRITTEN[function.__name__] = function
+    return function
+
+
+@hand_written
+def mnist_mlp() -> Any:
+    digits = keras.Input(shape=(784,), name="digits")
+    x = layers.Dense(64, activation="relu", name="dense_1")(digits)
+    x = layers.Dense(64, activation="relu", name="dense_2")(x)
+    return keras.Model(digits, layers.Dense(10, activation="softmax", name="predictions")(x), name="mnist_mlp")
+
+
+@hand_written
+def small_resnet() -> Any:
+    img = keras.Input(shape=(32, 32, 3), name="img")
+    x = layers.Conv2D(32, 3, activation="relu", name="conv1")(img)
+    x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
+    block_1 = layers.MaxPooling2D(3, name="block1_out")(x)
+    x = layers.Conv2D(64, 3, activation="relu", padding="same", name="conv3")(block_1)
+    x = layers.Conv2D(64, 3, activation="relu", padding="same", name="conv4")(x)
+    block_2 = layers.add([x, block_1], name="block2_out")
+    x = layers.Conv2D(64, 3, activation="relu", padding="same", name="conv5")(block_2)
+    x = layers.Conv2D(64, 3, activation="relu", padding="same", name="conv6")(x)
+    block_3 = layers.add([x, block_2], name="block3_out")
+    x = layers.Conv2D(64, 3, activation="relu", name="conv7")(block_3)
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    x = layers.Dense(256, activation="relu", name="dense")(x)
+    x = layers.Dropout(0.5, name="dropout")(x)
+    return keras.Model(img, layers.Dense(10, name="predictions")(x), name="small_resnet")
+
+
+def member(name: str) -> Any:
+    x = keras.Input(shape=(128,), name="x")
+    hidden = layers.Dense(32, activation="relu", name="hidden")(x)
+    return keras.Model(x, layers.Dense(1, activation="sigmoid", name="out")(hidden), name=name)
+
+
+@hand_written
+def ensemble() -> Any:
+    x = keras.Input(shape=(128,), name="x")
+    outputs = [member(name)(x) for name in ("m1", "m2", "m3")]
+    return keras.Model(x, layers.Average(name="ensemble")(outputs), name="ensemble")
+
+
+@hand_written
+def multi_io() -> Any:
+    title = keras.Input(shape=(None,), dtype="int32", name="title")
+    body = keras.Input(shape=(None,), dtype="int32", name="body")
+    tags = keras.Input(shape=(12,), name="tags")
+    title_features = layers.Embedding(10000, 64, name="title_features")(title)
+    body_features = layers.Embedding(10000, 64, name="body_features")(body)
+    title_lstm = layers.LSTM(128, name="title_lstm")(title_features)
+    body_lstm = layers.LSTM(32, name="body_lstm")(body_features)
+    features = layers.concatenate([title_lstm, body_lstm, tags], name="features")
+    priority = layers.Dense(1, name="priority")(features)
+    department = layers.Dense(4, name="department")(features)
+    return keras.Model([title, body, tags], [priority, department], name="multi_io")
+
+
+@hand_written
+def conv_autoencoder() -> Any:
+    def encoder(name: str) -> Any:
+        image = keras.Input(shape=(28, 28, 1), name="image")
+        x = layers.Conv2D(16, 3, activation="relu", padding="same", name="conv1")(image)
+        x = layers.MaxPooling2D(2, name="pool1")(x)
+        x = layers.Conv2D(8, 3, activation="relu", padding="same", name="conv2")(x)
+        return keras.Model(image, layers.MaxPooling2D(2, name="pool2")(x), name=name)
+
+    def decoder(name: str) -> Any:
+        code = keras.Input(shape=(7, 7, 8), name="code")
+        x = layers.Conv2DTranspose(8, 3, strides=2, activation="relu", padding="same", name="deconv")(code)
+        x = layers.Conv2D(16, 3, activation="relu", padding="same", name="conv3")(x)
+        x = layers.UpSampling2D(2, name="upsample")(x)
+        return keras.Model(code, layers.Conv2D(1, 3, activation="sigmoid", padding="same", name="pixels")(x), name=name)
+
+    image = keras.Input(shape=(28, 28, 1), name="image")
+    return keras.Model(image, decoder("reconstruction")(encoder("code")(image)), name="conv_autoencoder")
+
+
+@hand_written
+def siamese() -> Any:
+    x = keras.Input(shape=(32,), name="x")
+    hidden = layers.Dense(64, activation="relu", name="hidden")(x)
+    tower = keras.Model(x, layers.Dense(16, name="embedding")(hidden), name="left_tower")
+    left = keras.Input(shape=(32,), name="left")
+    right = keras.Input(shape=(32,), name="right")
+    difference = layers.subtract([tower(left), tower(right)], name="difference")
+    distance = layers.Lambda(ops.abs, name="distance")(difference)
+    return keras.Model([left, right], layers.Dense(1, activation="sigmoid", name="same")(distance), name="siamese")
+
+
+@hand_written
+def text_classifier() -> Any:
+    tokens = keras.Input(shape=(200,), dtype="int32", name="tokens")
+    x = layers.Embedding(20000, 64, name="embedding")(tokens)
+    x = layers.Bidirectional(layers.LSTM(32, return_sequences=True), name="lstm")(x)
+    x = layers.Bidirectional(layers.GRU(16), name="gru")(x)
+    x = layers.Dropout(0.3, name="dropout")(x)
+    positive = layers.Dense(1, activation="sigmoid", kernel_regularizer=keras.regularizers.L2(0.001), name="positive")(x)
+    return keras.Model(tokens, positive, name="text_classifier")
+
+
+@hand_written
+def yolo_style_loss() -> Any:
+    image = keras.Input(shape=(32, 32, 3), name="image")
+    boxes = keras.Input(shape=(4,), name="boxes")
+    x = layers.Conv2D(16, 3, strides=2, activation="relu", name="conv1")(image)
+    x = layers.Conv2D(32, 3, strides=2, activation="relu", name="conv2")(x)
+    x = layers.GlobalAveragePooling2D(name="features")(x)
+    predicted = layers.Dense(4, name="predicted_boxes")(x)
+    error = layers.subtract([predicted, boxes], name="error")
+    squared = layers.Lambda(ops.square, name="squared")(error)
+    loss = layers.Lambda(ops.sum, arguments={"axis": -1, "keepdims": True}, output_shape=(1,), name="yolo_loss")(squared)
+    return keras.Model([image, boxes], loss, name="yolo_style_loss")
+
+
+@hand_written
+def custom_layer() -> Any:
+    build_model(load_recipe(REPO / "recipes" / "custom_layer.yaml"))  # imports the plugin
+    from kcfg_plugins.antirectifier import Antirectifier
+
+    features = keras.Input(shape=(20,), name="features")
+    x = layers.Dense(32, name="dense")(features)
+    x = Antirectifier(initializer="glorot_uniform", name="antirectifier")(x)
+    x = layers.Dropout(0.1, name="dropout")(x)
+    return keras.Model(features, layers.Dense(1, name="target")(x), name="custom_layer")
+
+
+def test_every_shipped_recipe_has_a_hand_written_twin() -> None:
+    assert sorted(HAND_WRITTEN) == sorted(p.stem for p in RECIPES)
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=[p.stem for p in RECIPES])
+def test_recipe_builds_the_hand_written_model(recipe) -> None:
+    expected = structure(HAND_WRITTEN[recipe.stem]())
+    built = build_model(load_recipe(recipe))
+    assert structure(built.model) == expected
+    assert built.model.name == recipe.stem
