@@ -137,6 +137,19 @@ def yolo_style_loss() -> Any:
 
 
 @hand_written
+def digits_cnn() -> Any:
+    image = keras.Input(shape=(8, 8, 1), name="image")
+    x = layers.Rescaling(0.0625, name="scale")(image)
+    x = layers.Conv2D(32, 3, activation="relu", padding="same", name="conv1")(x)
+    x = layers.Conv2D(32, 3, activation="relu", padding="same", name="conv2")(x)
+    x = layers.MaxPooling2D(2, name="pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(0.25, name="dropout")(x)
+    x = layers.Dense(64, activation="relu", name="hidden")(x)
+    return keras.Model(image, layers.Dense(10, activation="softmax", name="digit")(x), name="digits_cnn")
+
+
+@hand_written
 def custom_layer() -> Any:
     build_model(load_recipe(REPO / "recipes" / "custom_layer.yaml"))  # imports the plugin
     from kcfg_plugins.antirectifier import Antirectifier

@@ -14,7 +14,7 @@ from typing import Any
 
 from kcfg.build.keras_errors import reported_at
 from kcfg.build.objects import ObjectFactory
-from kcfg.build.plugins import load_plugins
+from kcfg.build.plugins import Plugins, load_plugins
 from kcfg.recipe.errors import Path
 from kcfg.recipe.graph_checks import Reference, call_references, layer_inputs, output_names
 from kcfg.recipe.load import LoadedRecipe
@@ -148,8 +148,8 @@ class GraphBuilder:
         return value
 
 
-def build_model(loaded: LoadedRecipe) -> BuiltGraph:
-    """The recipe's `model` as a `keras.Model`, with its plugins imported first.
+def build_model(loaded: LoadedRecipe, plugins: Plugins | None = None) -> BuiltGraph:
+    """The recipe's `model` as a `keras.Model`, with its plugins imported first (unless given).
 
     Raises:
         RecipeError: a plugin failed to import, or Keras rejected a layer (on its line).
@@ -158,6 +158,7 @@ def build_model(loaded: LoadedRecipe) -> BuiltGraph:
     # Keras walks a functional graph recursively, a few frames per layer of depth: deep
     # stacks (a 2,000-layer residual net) need more than Python's default of 1,000.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), FRAMES_PER_LAYER * layer_count + 1000))
-    plugins = load_plugins(loaded.recipe.plugins, loaded.file.parent, loaded.where)
+    if plugins is None:
+        plugins = load_plugins(loaded.recipe.plugins, loaded.file.parent, loaded.where)
     builder = GraphBuilder(loaded, ObjectFactory(plugins))
     return builder.build(loaded.recipe.model, ("model",), loaded.recipe.model.name or loaded.name)

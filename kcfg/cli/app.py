@@ -9,10 +9,12 @@ import typer
 
 from kcfg import __version__
 from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, debug_requested
+from kcfg.cli.evaluate import evaluate, predict
 from kcfg.cli.plot import plot
 from kcfg.cli.schema import schema
 from kcfg.cli.show import show
 from kcfg.cli.summary import summary
+from kcfg.cli.train import train
 from kcfg.cli.validate import validate
 
 app = typer.Typer(
@@ -27,6 +29,9 @@ app.command()(validate)
 app.command()(show)
 app.command()(summary)
 app.command()(plot)
+app.command()(train)
+app.command()(evaluate)
+app.command()(predict)
 app.command()(schema)
 
 

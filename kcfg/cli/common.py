@@ -28,12 +28,12 @@ def print_problems(problems: list[Problem]) -> None:
         print(problem, file=sys.stderr)
 
 
-def load_or_exit(file: Path, sets: list[str], unsets: list[str], safe: bool) -> LoadedRecipe:
+def load_or_exit(file: Path, sets: list[str], unsets: list[str], safe: bool, run_variables: dict[str, str] | None = None) -> LoadedRecipe:
     """Load a recipe; on problems print them one per line and exit 2."""
     from kcfg.recipe import RecipeError, load_recipe
 
     try:
-        loaded = load_recipe(file, sets=sets, unsets=unsets, safe=safe)
+        loaded = load_recipe(file, sets=sets, unsets=unsets, safe=safe, run_variables=run_variables)
     except RecipeError as exc:
         print_problems(exc.problems)
         raise typer.Exit(EXIT_INVALID) from None

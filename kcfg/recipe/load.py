@@ -38,6 +38,11 @@ class LoadedRecipe:
     def where(self, path: KeyPath) -> Location:
         return Report(self.positions, str(self.file)).where(path)
 
+    def run_dir(self, timestamp: str) -> Path:
+        """`runtime.run_dir` for a run started at `timestamp` (the default one has `${...}` left)."""
+        resolved = interpolate({"run_dir": self.recipe.runtime.run_dir}, {}, {"name": self.name, "timestamp": timestamp})
+        return Path(resolved["run_dir"])
+
 
 @contextmanager
 def paused_gc() -> Iterator[None]:

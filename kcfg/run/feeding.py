@@ -1,0 +1,254 @@
+"""Data sources -> what `Model.fit` takes, checked against the model before training starts.
+
+Mapping rules (RECIPE.md section 6): `x`/`y`/`sample_weight` map model input and output
+names to array keys or CSV columns (a list of columns is stacked into one input). Without
+a mapping, a single input reads key `x` (or its own name) and a single output key `y` (or
+its own name); several inputs or outputs read keys named after them. An array whose
+sample holds as many values as the input takes is reshaped to it (MNIST's 28x28 images into
+a 784-wide input).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kcfg.recipe.errors import Path as KeyPath
+from kcfg.recipe.schema import CsvSource, ImagesSource, KerasSource, NpzSource, PythonSource, SyntheticSource
+from kcfg.run.sources import Arrays, SourceError, call_python, read_csv, read_images, read_keras, read_npz
+from kcfg.run.synthetic import synthetic_arrays
+
+
+class FeedError(Exception):
+    """Data that does not fit the model: reported at `path` of the recipe."""
+
+    def __init__(self, path: KeyPath, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass
+class Feed:
+    """Arguments for fit/evaluate/predict: arrays (`x`, `y`, `sample_weight`) or one stream in `x`."""
+
+    x: Any
+    y: Any = None
+    sample_weight: Any = None
+    samples: int | None = None  # None for streams
+
+    @property
+    def is_stream(self) -> bool:
+        return self.samples is None
+
+
+@dataclass
+class ModelSignature:
+    """The names and per-sample shapes a feed must match."""
+
+    inputs: dict[str, tuple[int | None, ...]]
+    outputs: dict[str, tuple[int | None, ...]]
+    losses: dict[str, Any]
+
+    @classmethod
+    def of(cls, model: Any, losses: dict[str, Any]) -> ModelSignature:
+        inputs = {t._keras_history.operation.name: tuple(t.shape[1:]) for t in model.inputs}
+        outputs = {name: tuple(t.shape[1:]) for name, t in zip(model.output_names, model.outputs)}
+        return cls(inputs, outputs, losses)
+
+
+def _as_dict(mapping: Any, names: list[str]) -> dict[str, Any] | None:
+    if mapping is None:
+        return None
+    if isinstance(mapping, str):
+        return {names[0]: mapping} if len(names) == 1 else {name: mapping for name in names}
+    return dict(mapping)
+
+
+class Feeder:
+    """Reads one data section (`data.train`, ...) and shapes it for one model."""
+
+    def __init__(self, signature: ModelSignature, base: Path, seed: int | None, model: Any = None) -> None:
+        self.signature = signature
+        self.base = base
+        self.seed = seed
+        self.model = model
+
+    def feed(self, source: Any, path: KeyPath, *, with_targets: bool = True) -> Feed:
+        try:
+            raw = self.read(source)
+        except SourceError as exc:
+            raise FeedError(path + (exc.key,), str(exc)) from exc
+        if not isinstance(raw, dict):
+            return self.stream(raw, source, path)
+        arrays = {key: value[: source.take] if source.take else value for key, value in raw.items()}
+        return self.arrays_feed(arrays, source, path, with_targets)
+
+    def read(self, source: Any) -> Any:
+        if isinstance(source, SyntheticSource):
+            return synthetic_arrays(self.model, self.signature.losses, source.samples, source.seed if source.seed is not None else self.seed)
+        if isinstance(source, NpzSource):
+            return read_npz(source, self.base)
+        if isinstance(source, CsvSource):
+            return read_csv(source, self.base)
+        if isinstance(source, KerasSource):
+            return read_keras(source)
+        if isinstance(source, ImagesSource):
+            return read_images(source, self.base, self.seed)
+        assert isinstance(source, PythonSource)
+        result = call_python(source, self.base)
+        if isinstance(result, tuple) and len(result) in (2, 3) and all(isinstance(a, (np.ndarray, dict)) for a in result):
+            return self.tuple_arrays(result)
+        return result
+
+    def tuple_arrays(self, result: tuple[Any, ...]) -> Arrays:
+        """`(x, y[, sample_weight])` from a python source, keyed the way the default mapping reads."""
+        arrays: Arrays = {}
+        for key, part in zip(("x", "y", "sample_weight"), result):
+            if isinstance(part, dict):
+                arrays.update(part)
+            else:
+                arrays[key] = np.asarray(part)
+        return arrays
+
+    def arrays_feed(self, arrays: Arrays, source: Any, path: KeyPath, with_targets: bool) -> Feed:
+        sig = self.signature
+        x = self.pick(arrays, source.x, sig.inputs, "x", path, reshape=True)
+        y = self.pick(arrays, source.y, sig.outputs, "y", path, reshape=False) if with_targets else None
+        weights = None
+        if source.sample_weight is not None:
+            weights = self.pick(arrays, source.sample_weight, {n: () for n in sig.outputs}, "sample_weight", path, reshape=False, check_shape=False)
+        parts = [p for p in (x, y, weights) if p is not None]
+        counts = {len(a) for part in parts for a in part.values()}
+        if len(counts) > 1:
+            raise FeedError(path, f"arrays have different numbers of samples: {sorted(counts)}")
+        unwrap = lambda part: None if part is None else (next(iter(part.values())) if len(part) == 1 else part)  # noqa: E731
+        return Feed(unwrap(x), unwrap(y), unwrap(weights), samples=counts.pop() if counts else 0)
+
+    def pick(self, arrays: Arrays, mapping: Any, shapes: dict[str, tuple], key: str, path: KeyPath, *, reshape: bool, check_shape: bool = True) -> dict[str, np.ndarray] | None:
+        """Arrays for each model input (or output), by the mapping or the default keys."""
+        names = list(shapes)
+        given = _as_dict(mapping, names)
+        picked: dict[str, np.ndarray] = {}
+        for name in names:
+            if given is not None and name not in given:
+                continue
+            columns = given[name] if given is not None else self.default_key(arrays, name, key, len(names))
+            entry_path = path + (key, name) if isinstance(mapping, dict) else path + (key,)
+            if columns is None:
+                if key == "x" or given is not None:
+                    raise FeedError(path, f"no data for model {'input' if key == 'x' else 'output'} {name!r}: give {'.'.join(map(str, path[1:]))}.{key} (keys here: {', '.join(sorted(arrays)) or 'none'})")
+                return None
+            picked[name] = self.column_array(arrays, columns, entry_path)
+            if check_shape:
+                picked[name] = self.fit_shape(picked[name], shapes[name], name, entry_path, reshape)
+        return picked
+
+    @staticmethod
+    def default_key(arrays: Arrays, name: str, key: str, count: int) -> str | None:
+        candidates = [name, key] if count == 1 else [name]
+        return next((c for c in candidates if c in arrays), None)
+
+    @staticmethod
+    def column_array(arrays: Arrays, columns: str | list[str], path: KeyPath) -> np.ndarray:
+        wanted = [columns] if isinstance(columns, str) else list(columns)
+        missing = [c for c in wanted if c not in arrays]
+        if missing:
+            raise FeedError(path, f"no key or column {missing[0]!r} (there are: {', '.join(sorted(arrays))})")
+        if isinstance(columns, str):
+            return arrays[columns]
+        return np.stack([arrays[c] for c in wanted], axis=-1)
+
+    @staticmethod
+    def fit_shape(array: np.ndarray, shape: tuple[int | None, ...], name: str, path: KeyPath, reshape: bool) -> np.ndarray:
+        """The array itself when its sample shape matches; reshaped when only the layout differs."""
+        sample = array.shape[1:]
+        if len(sample) == len(shape) and all(s is None or s == a for s, a in zip(shape, sample)):
+            return array
+        if len(shape) == len(sample) + 1 and shape[-1] == 1 and all(s is None or s == a for s, a in zip(shape, sample)):
+            return array[..., None]  # labels (n,) for an output (n, 1); images without a channel axis
+        if reshape and None not in shape and math.prod(sample) == math.prod(shape):
+            return array.reshape((len(array), *shape))
+        if not reshape and len(shape) == 1 and len(sample) == 0:
+            return array  # class ids for a softmax output
+        raise FeedError(path, f"array of shape {array.shape} does not fit {name!r}, which takes (samples, {', '.join('None' if s is None else str(s) for s in shape)})")
+
+    def stream(self, raw: Any, source: Any, path: KeyPath) -> Feed:
+        """A tf.data.Dataset, PyDataset or generator, used as Keras would use it."""
+        if isinstance(raw, tf.data.Dataset) and isinstance(source, ImagesSource):
+            raw = raw.take(source.take) if source.take else raw
+        return Feed(raw)
+
+
+def split_off(feed: Feed, fraction: float) -> tuple[Feed, Feed]:
+    """Hold out the last `fraction` of a feed, before any shuffling (as Keras does for arrays)."""
+    if feed.is_stream:
+        return split_stream(feed, fraction)
+    assert feed.samples is not None
+    at = int(math.floor(feed.samples * (1.0 - fraction)))
+
+    def cut(part: Any, sl: slice) -> Any:
+        if part is None:
+            return None
+        if isinstance(part, dict):
+            return {k: v[sl] for k, v in part.items()}
+        return part[sl]
+
+    head = Feed(cut(feed.x, slice(None, at)), cut(feed.y, slice(None, at)), cut(feed.sample_weight, slice(None, at)), at)
+    tail = Feed(cut(feed.x, slice(at, None)), cut(feed.y, slice(at, None)), cut(feed.sample_weight, slice(at, None)), feed.samples - at)
+    return head, tail
+
+
+def split_stream(feed: Feed, fraction: float) -> tuple[Feed, Feed]:
+    """Datasets split by element (counted when their length is unknown); PyDatasets by batch."""
+    stream = feed.x
+    if isinstance(stream, tf.data.Dataset):
+        count = int(stream.cardinality())
+        if count < 0:
+            count = sum(1 for _ in stream)
+        at = int(math.floor(count * (1.0 - fraction)))
+        return replace(feed, x=stream.take(at)), replace(feed, x=stream.skip(at))
+    if isinstance(stream, keras.utils.PyDataset):
+        at = int(math.floor(len(stream) * (1.0 - fraction)))
+        return replace(feed, x=BatchRange(stream, 0, at)), replace(feed, x=BatchRange(stream, at, len(stream)))
+    raise FeedError((), "validation_split needs data whose length is known (arrays, a tf.data.Dataset or a PyDataset), not a generator: give data.validation")
+
+
+class BatchRange(keras.utils.PyDataset):
+    """Batches `start` to `stop` of another PyDataset: a PyDataset's validation_split."""
+
+    def __init__(self, inner: Any, start: int, stop: int) -> None:
+        super().__init__(workers=inner.workers, use_multiprocessing=inner.use_multiprocessing, max_queue_size=inner.max_queue_size)
+        self.inner, self.start, self.stop = inner, start, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, index: int) -> Any:
+        return self.inner[self.start + index]
+
+
+def pipeline(feed: Feed, source: Any, batch_size: int, shuffle: bool, seed: int | None) -> Feed:
+    """Batch an unbatched stream (images), or arrays that ask for `cache`/`shuffle_buffer`:
+    cache, shuffle, batch, prefetch. Other arrays go to Keras, whose array pipeline shuffles
+    every sample each epoch; other streams are used as given (they batch themselves).
+    """
+    unbatched_images = isinstance(feed.x, tf.data.Dataset) and isinstance(source, ImagesSource)
+    wants_pipeline = not feed.is_stream and (source.cache or source.shuffle_buffer)
+    if not (unbatched_images or wants_pipeline):
+        return feed
+    if unbatched_images:
+        dataset = feed.x
+    else:
+        parts = tuple(p for p in (feed.x, feed.y, feed.sample_weight) if p is not None)
+        dataset = tf.data.Dataset.from_tensor_slices(parts if len(parts) > 1 else parts[0])
+    if source.cache:
+        dataset = dataset.cache()
+    if shuffle:
+        dataset = dataset.shuffle(source.shuffle_buffer or 1024, seed=seed, reshuffle_each_iteration=True)
+    return Feed(dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE))

@@ -1,0 +1,42 @@
+"""kcfg's own callback: the run's history, resume point and NaN guard, written after every epoch."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import keras
+
+from kcfg.run.run_dir import RESUME_WEIGHTS, RunDir
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """After each completed epoch: resume weights (model and optimizer), history.csv, manifest.
+
+    Each file is replaced atomically, in that order, so a run killed at any moment resumes
+    from the last epoch whose manifest entry was written. A NaN or infinite loss stops
+    training before its epoch is recorded, keeping the last good resume point.
+    """
+
+    def __init__(self, run: RunDir, history: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.run = run
+        self.rows = history
+        self.bad_loss: str | None = None
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.bad_loss = f"loss became {float(loss)} at batch {batch}"
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.bad_loss is not None:
+            return
+        tmp = self.run.path / f".resume-{os.getpid()}.weights.h5"
+        self.model.save_weights(tmp)
+        os.replace(tmp, self.run.path / RESUME_WEIGHTS)
+        self.rows.append({"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}})
+        self.run.write_history(self.rows)
+        self.run.update_manifest(epochs_completed=epoch + 1)

@@ -1,0 +1,126 @@
+"""The run directory (RECIPE.md section 11): where it is, what it holds, written atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import platform
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from kcfg import __version__
+from kcfg.run.files import write_atomically
+
+TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S"
+RESUME_WEIGHTS = "resume.weights.h5"
+
+
+class RunDirError(Exception):
+    """A run directory that cannot be used as asked (exists, missing, not a run)."""
+
+
+def new_timestamp() -> str:
+    return datetime.now().strftime(TIMESTAMP_FORMAT)
+
+
+@dataclass
+class RunDir:
+    """One training run's folder."""
+
+    path: Path
+
+    @property
+    def manifest_file(self) -> Path:
+        return self.path / "manifest.json"
+
+    def manifest(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.manifest_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise RunDirError(f"{self.path} is not a kcfg run (no readable manifest.json)") from exc
+        return data
+
+    def write_json(self, name: str, data: dict[str, Any]) -> None:
+        write_atomically(self.path / name, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+    def update_manifest(self, **changes: Any) -> None:
+        self.write_json("manifest.json", {**self.manifest(), **changes})
+
+    def metrics(self) -> dict[str, Any]:
+        path = self.path / "metrics.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+    def update_metrics(self, **sections: Any) -> None:
+        self.write_json("metrics.json", {**self.metrics(), **sections})
+
+    def history(self) -> list[dict[str, Any]]:
+        path = self.path / "history.csv"
+        if not path.is_file():
+            return []
+        with open(path, newline="", encoding="utf-8") as handle:
+            return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
+
+    def write_history(self, rows: list[dict[str, Any]]) -> None:
+        columns = ["epoch", *sorted({k for row in rows for k in row if k != "epoch"})]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_atomically(self.path / "history.csv", out.getvalue())
+
+
+def create(path: Path, *, overwrite: bool) -> RunDir:
+    """A new, empty run directory; an existing one only with `overwrite`."""
+    if path.exists() and any(path.iterdir()):
+        if not overwrite:
+            raise RunDirError(f"run directory {path} exists; use --resume to continue it or --overwrite to replace it")
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return RunDir(path)
+
+
+def newest_run(pattern: str) -> RunDir:
+    """The most recent run whose folder matches `pattern` (a run_dir with `*` for the timestamp)."""
+    candidates = sorted(p for p in Path().glob(pattern) if (p / "manifest.json").is_file()) if pattern else []
+    if not candidates:
+        raise RunDirError(f"no run to continue matches {pattern}; give --run-dir")
+    return RunDir(candidates[-1])
+
+
+def git_commit(folder: Path) -> str | None:
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip() or None
+
+
+def new_manifest(recipe_file: Path, overrides: list[str], timestamp: str, seed: int | None, argv: list[str]) -> dict[str, Any]:
+    """What was run, with what, where: enough to repeat it."""
+    import keras
+    import tensorflow as tf
+
+    return {
+        "kcfg": __version__,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "recipe": str(recipe_file.resolve()),
+        "overrides": overrides,
+        "timestamp": timestamp,
+        "seed": seed,
+        "command": argv,
+        "git_commit": git_commit(recipe_file.resolve().parent),
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "status": "running",
+        "epochs_completed": 0,
+    }

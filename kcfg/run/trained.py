@@ -1,0 +1,114 @@
+"""Using a finished run: evaluate its model on test data, predict from files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from kcfg.build.plugins import load_plugins
+from kcfg.recipe.load import LoadedRecipe, load_recipe
+from kcfg.recipe.schema import CsvSource, NpzSource
+from kcfg.run.feeding import FeedError, Feeder, ModelSignature
+from kcfg.run.files import write_atomically
+from kcfg.run.run_dir import RunDir, RunDirError
+from kcfg.run.train import evaluate_on, output_losses
+
+
+@dataclass
+class TrainedRun:
+    """A run directory with its recipe (as it was trained) and its saved model."""
+
+    run: RunDir
+    loaded: LoadedRecipe
+    model: Any
+
+    @classmethod
+    def open(cls, run: RunDir, *, safe: bool = False) -> TrainedRun:
+        manifest = run.manifest()
+        if not (run.path / "model.keras").is_file():
+            raise RunDirError(f"{run.path} has no model.keras (status: {manifest.get('status', 'unknown')}); finish it with kcfg train --resume")
+        overrides = manifest.get("overrides", [])
+        loaded = load_recipe(
+            manifest["recipe"], sets=[o for o in overrides if not o.startswith("~")], unsets=[o[1:] for o in overrides if o.startswith("~")],
+            run_variables={"timestamp": manifest["timestamp"], "run_dir": str(run.path)}, safe=safe,
+        )
+        import kcfg.run.losses  # noqa: F401 - registers the y_pred loss for loading
+
+        load_plugins(loaded.recipe.plugins, loaded.file.parent, loaded.where)
+        return cls(run, loaded, keras.saving.load_model(run.path / "model.keras"))
+
+    def feeder(self) -> Feeder:
+        signature = ModelSignature.of(self.model, output_losses(self.loaded.recipe))
+        return Feeder(signature, self.loaded.file.parent, self.loaded.recipe.seed, self.model)
+
+    def evaluate(self, data_file: Path | None = None) -> dict[str, float]:
+        """Metrics on data.test, or on `data_file` (.npz or .csv) read with data.test's mapping."""
+        recipe = self.loaded.recipe
+        source = recipe.data.test if recipe.data else None
+        if data_file is not None:
+            source = file_source(data_file, source)
+        if source is None:
+            raise FeedError(("data", "test"), "no test data: give data.test in the recipe or --data FILE")
+        metrics = evaluate_on(self.loaded, self.feeder(), self.model, source)
+        self.run.update_metrics(test=metrics)
+        return metrics
+
+    def predict(self, input_file: Path, output_file: Path) -> int:
+        """Predictions for the inputs in an .npz or .csv file, written as .npz or .csv; returns the count."""
+        feed = self.feeder().feed(file_source(input_file, None), ("input",), with_targets=False)
+        predictions = self.model.predict(feed.x, verbose=0)
+        names = self.model.output_names
+        outputs = dict(zip(names, predictions if len(names) > 1 else [predictions]))
+        write_predictions(outputs, output_file)
+        return len(next(iter(outputs.values())))
+
+
+def file_source(path: Path, like: Any) -> NpzSource | CsvSource:
+    """An npz or csv source for a file given on the command line, keeping `like`'s mapping."""
+    mapping = {k: getattr(like, k) for k in ("x", "y", "sample_weight") if like is not None and getattr(like, k) is not None}
+    suffix = path.suffix.lower()
+    if suffix in (".npz", ".npy"):
+        return NpzSource(source="npz", path=str(path.resolve()), **mapping)
+    if suffix == ".csv":
+        return CsvSource(source="csv", path=str(path.resolve()), **mapping)
+    raise FeedError((), f"{path}: give an .npz, .npy or .csv file")
+
+
+def write_predictions(outputs: dict[str, np.ndarray], path: Path) -> None:
+    """npz: one array per output name; csv: one column per output value (`name` or `name_i`)."""
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        tmp = path.with_name(f".{path.stem}-{os.getpid()}.npz")
+        np.savez(tmp, **outputs)
+        os.replace(tmp, path)
+        return
+    if suffix != ".csv":
+        raise FeedError((), f"{path}: predictions are written as .npz or .csv")
+    columns: dict[str, np.ndarray] = {}
+    for name, values in outputs.items():
+        flat = values.reshape(len(values), -1)
+        for i in range(flat.shape[1]):
+            columns[name if flat.shape[1] == 1 else f"{name}_{i}"] = flat[:, i]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(zip(*columns.values()))
+    write_atomically(path, out.getvalue())
+
+
+def find_run(target: Path, *, safe: bool = False) -> RunDir:
+    """A run directory as given, or the newest completed run of a recipe file."""
+    if target.is_dir():
+        return RunDir(target)
+    loaded = load_recipe(target, run_variables={"timestamp": "*"}, safe=safe)
+    candidates = sorted(p for p in Path().glob(str(loaded.run_dir("*"))) if (p / "model.keras").is_file())
+    if not candidates:
+        raise RunDirError(f"no trained run of {target} under {loaded.run_dir('*').parent}; run kcfg train {target} first")
+    return RunDir(candidates[-1])
