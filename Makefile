@@ -25,8 +25,9 @@ test: setup
 
 demo: setup
 	$(KCFG) validate recipes/
-	$(KCFG) summary recipes/small_resnet.yaml
-	mkdir -p runs && $(KCFG) plot recipes/conv_autoencoder.yaml -o runs/conv_autoencoder.svg --nested --shapes
+	$(KCFG) summary recipes/digits_cnn.yaml
+	mkdir -p runs && $(KCFG) plot recipes/digits_cnn.yaml -o runs/digits_cnn.svg --shapes
+	$(KCFG) train recipes/digits_cnn.yaml
 
 bench: setup
 	$(PY) bench/validate_speed.py

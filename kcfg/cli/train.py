@@ -42,7 +42,8 @@ def train(
         kcfg train recipes/digits_cnn.yaml --resume
     """
     from kcfg.build.quiet_import import import_keras_quietly
-    from kcfg.run.run_dir import RunDir, RunDirError, create, new_manifest, new_timestamp, newest_run
+    from kcfg.run.files import remove_temporaries
+    from kcfg.run.run_dir import RunDir, RunDirError, new_timestamp, newest_run, start
 
     timestamp = new_timestamp()
     run: RunDir | None = None
@@ -62,11 +63,10 @@ def train(
 
     def open_run() -> RunDir:
         if run is not None:
+            remove_temporaries(run.path)
             run.update_manifest(status="running", command=sys.argv)
             return run
-        created = create(path, overwrite=overwrite)
-        created.write_json("manifest.json", new_manifest(loaded.file, loaded.overrides, timestamp, loaded.recipe.seed, sys.argv))
-        return created
+        return start(path, overwrite=overwrite, recipe_file=loaded.file, overrides=loaded.overrides, timestamp=timestamp, seed=loaded.recipe.seed, argv=sys.argv)
 
     import_keras_quietly()
     from kcfg.recipe import RecipeError

@@ -19,6 +19,7 @@ _ARGUMENT_CATEGORIES = [
     (re.compile(r".*_constraint$"), "constraints"),
     (re.compile(r"^(layer|backward_layer|cell)$"), "layers"),
     (re.compile(r"^learning_rate$"), "schedules"),
+    (re.compile(r"^schedule$"), "functions"),
 ]
 
 

@@ -23,9 +23,12 @@ NOUNS = {
     "regularizers": "regularizer",
     "constraints": "constraint",
     "activations": "activation",
+    "functions": "function",
 }
 #: Loss that returns the model's own output (models that compute their loss in the graph).
 Y_PRED_LOSS = "y_pred"
+#: Arguments that take a plain function (LearningRateScheduler's `schedule`): plugin functions by name.
+FUNCTIONS = "functions"
 _LAMBDA_PREFIXES = {"keras.ops.": "ops", "keras.activations.": "activations"}
 #: Categories named only by class (no snake_case string identifiers).
 _CLASS_ONLY = ("layers", "callbacks", "schedules")
@@ -52,6 +55,10 @@ class ObjectChecker:
 
     def check_name(self, name: str, category: str, path: Path) -> None:
         if category == "losses" and name == Y_PRED_LOSS:
+            return
+        if category == FUNCTIONS:
+            if not self.plugins.knows(name):
+                self.report.error(path, f"function {name!r} is not defined by a plugin{did_you_mean(name, self.plugins.functions)}")
             return
         known = string_names(category) if category not in _CLASS_ONLY else frozenset()
         if name in known or self.plugins.knows(name):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kcfg.recipe.errors import Path
@@ -34,6 +35,7 @@ class SectionChecker:
         self.check_data()
         for i, callback in enumerate(self.recipe.callbacks):
             self.objects.check(_plain(callback), "callbacks", ("callbacks", i))
+            self.check_callback(_plain(callback), ("callbacks", i))
 
     def check_output_keys(self, mapping: dict[str, Any], path: Path) -> None:
         for key in mapping:
@@ -106,3 +108,47 @@ class SectionChecker:
                         if name not in names:
                             kind = "input" if key == "x" else "output"
                             self.report.error(("data", split, key, name), f"{name!r} is not a model {kind} ({', '.join(names)}){did_you_mean(name, names)}")
+
+    def logged_names(self) -> set[str]:
+        """Names Keras logs for this recipe's losses and metrics (without `val_`)."""
+        compile_ = self.recipe.compile
+        multi = len(self.outputs) > 1
+        names = {"loss", *(f"{o}_loss" for o in self.outputs if multi)}
+        for section in ("metrics", "weighted_metrics"):
+            metrics = getattr(compile_, section) if compile_ else None
+            per_output = metrics if isinstance(metrics, dict) else {o: metrics or [] for o in self.outputs}
+            for output, items in per_output.items():
+                for metric in items if isinstance(items, list) else [items]:
+                    name = metric_name(_plain(metric))
+                    names.add(f"{output}_{name}" if multi else name)
+        return names
+
+    def has_validation(self) -> bool:
+        data = self.recipe.data
+        return bool(self.recipe.fit.validation_split) or (data is not None and data.validation is not None)
+
+    def check_callback(self, callback: dict[str, Any], path: Path) -> None:
+        """What Keras would only find at the end of the first epoch, or at start-up."""
+        monitor = callback.get("monitor")
+        if isinstance(monitor, str):
+            if monitor.startswith("val_") and not self.has_validation():
+                self.report.error(path + ("monitor",), f"{monitor!r} needs validation data: give data.validation or fit.validation_split", key=path)
+            elif monitor.removeprefix("val_") not in self.logged_names():
+                known = sorted(self.logged_names())
+                self.report.warn(path + ("monitor",), f"{monitor!r} is not among the logged metrics ({', '.join(known)}){did_you_mean(monitor.removeprefix('val_'), known)}", key=path)
+        if callback.get("type") == "ModelCheckpoint" and isinstance(callback.get("filepath"), str):
+            suffix = ".weights.h5" if callback.get("save_weights_only") else ".keras"
+            if not callback["filepath"].endswith(suffix):
+                mode = "save_weights_only: true" if callback.get("save_weights_only") else "full models (save_weights_only: false)"
+                self.report.error(path + ("filepath",), f"ModelCheckpoint of {mode} writes files ending in {suffix!r}, as Keras 3 requires", key=path)
+
+
+def metric_name(metric: Any) -> str:
+    """The name Keras logs a metric under: its `name`, the string given, or the class in snake_case."""
+    if isinstance(metric, str):
+        return metric
+    if isinstance(metric, dict):
+        if isinstance(metric.get("name"), str):
+            return metric["name"]
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", str(metric.get("type", ""))).lower()
+    return str(metric)

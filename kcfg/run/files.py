@@ -5,13 +5,27 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+#: Every temporary file starts with this, so a resumed run can sweep up a killed run's leftovers.
+TMP_PREFIX = ".tmp-"
+
+
+def temporary_beside(path: Path) -> Path:
+    """A private name in `path`'s folder that keeps its suffix (Keras checks `.keras`, `.weights.h5`)."""
+    return path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
+
 
 def write_atomically(path: Path, data: bytes | str) -> None:
     """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = temporary_beside(path)
     with open(tmp, "wb") as handle:
         handle.write(data.encode("utf-8") if isinstance(data, str) else data)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def remove_temporaries(folder: Path) -> None:
+    """Delete what an interrupted writer left in `folder` (never a finished file)."""
+    for leftover in folder.glob(f"{TMP_PREFIX}*"):
+        leftover.unlink(missing_ok=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 import keras
 
+from kcfg.run.files import temporary_beside
 from kcfg.run.run_dir import RESUME_WEIGHTS, RunDir
 
 
@@ -34,9 +35,10 @@ class RunRecorder(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.bad_loss is not None:
             return
-        tmp = self.run.path / f".resume-{os.getpid()}.weights.h5"
+        target = self.run.path / RESUME_WEIGHTS
+        tmp = temporary_beside(target)
         self.model.save_weights(tmp)
-        os.replace(tmp, self.run.path / RESUME_WEIGHTS)
+        os.replace(tmp, target)
         self.rows.append({"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}})
         self.run.write_history(self.rows)
         self.run.update_manifest(epochs_completed=epoch + 1)

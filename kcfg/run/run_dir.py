@@ -124,3 +124,10 @@ def new_manifest(recipe_file: Path, overrides: list[str], timestamp: str, seed: 
         "status": "running",
         "epochs_completed": 0,
     }
+
+
+def start(path: Path, *, overwrite: bool, recipe_file: Path, overrides: list[str], timestamp: str, seed: int | None, argv: list[str]) -> RunDir:
+    """A new run directory with its manifest."""
+    run = create(path, overwrite=overwrite)
+    run.write_json("manifest.json", new_manifest(recipe_file, overrides, timestamp, seed, argv))
+    return run

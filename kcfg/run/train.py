@@ -22,7 +22,7 @@ from kcfg.recipe.yaml_io import dump_yaml
 from kcfg.run.callbacks import build_callbacks
 from kcfg.run.compile_options import compile_arguments, plain
 from kcfg.run.feeding import Feed, FeedError, Feeder, ModelSignature, pipeline, split_off
-from kcfg.run.files import write_atomically
+from kcfg.run.files import temporary_beside, write_atomically
 from kcfg.run.recorder import RunRecorder
 from kcfg.run.run_dir import RESUME_WEIGHTS, RunDir
 
@@ -122,9 +122,10 @@ def fit_arguments(recipe: Recipe, train: Feed, validation: Feed | None) -> dict[
 
 
 def save_model(model: Any, run: RunDir) -> None:
-    tmp = run.path / f".model-{os.getpid()}.keras"
+    target = run.path / "model.keras"
+    tmp = temporary_beside(target)
     model.save(tmp)
-    os.replace(tmp, run.path / "model.keras")
+    os.replace(tmp, target)
 
 
 def train(loaded: LoadedRecipe, open_run: Callable[[], RunDir], *, resume: bool) -> tuple[RunDir, dict[str, Any]]:

@@ -16,7 +16,7 @@ from kcfg.build.plugins import load_plugins
 from kcfg.recipe.load import LoadedRecipe, load_recipe
 from kcfg.recipe.schema import CsvSource, NpzSource
 from kcfg.run.feeding import FeedError, Feeder, ModelSignature
-from kcfg.run.files import write_atomically
+from kcfg.run.files import temporary_beside, write_atomically
 from kcfg.run.run_dir import RunDir, RunDirError
 from kcfg.run.train import evaluate_on, output_losses
 
@@ -85,7 +85,7 @@ def write_predictions(outputs: dict[str, np.ndarray], path: Path) -> None:
     """npz: one array per output name; csv: one column per output value (`name` or `name_i`)."""
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        tmp = path.with_name(f".{path.stem}-{os.getpid()}.npz")
+        tmp = temporary_beside(path)
         np.savez(tmp, **outputs)
         os.replace(tmp, path)
         return
