@@ -32,6 +32,7 @@ demo: setup
 bench: setup
 	$(PY) bench/validate_speed.py
 	$(PY) bench/build_speed.py
+	$(PY) bench/train_throughput.py
 
 schema: setup
 	$(KCFG) schema > schemas/recipe.schema.json
