@@ -208,3 +208,43 @@ data:
     test = metrics["test"]
     assert test["loss"] == pytest.approx(1.0 * test["score_loss"] + 0.2 * test["kind_loss"], rel=1e-4)
     assert "kind_accuracy" in test
+
+
+def test_compile_options_reach_keras(write) -> None:
+    loaded = load_recipe(write("r.yaml", """
+model:
+  inputs: {x: [3]}
+  layers:
+    a: {type: Dense, units: 2, activation: softmax, input: x}
+    b: {type: Dense, units: 1, input: x}
+  outputs: [a, b]
+compile:
+  optimizer:
+    type: SGD
+    momentum: 0.9
+    nesterov: true
+    learning_rate: {type: ExponentialDecay, initial_learning_rate: 0.1, decay_steps: 10, decay_rate: 0.5}
+  loss: {a: {type: SparseCategoricalCrossentropy, from_logits: false}, b: null}
+  loss_weights: [1.0, 0.0]
+  metrics: {a: [accuracy, {type: SparseTopKCategoricalAccuracy, k: 1}], b: mae}
+  weighted_metrics: [mse]
+  steps_per_execution: 2
+  jit_compile: false
+  run_eagerly: true
+"""))
+    model = prepare(loaded).model
+    optimizer = model.optimizer
+    assert type(optimizer).__name__ == "SGD" and optimizer.nesterov and optimizer.momentum == 0.9
+    assert type(optimizer._learning_rate).__name__ == "ExponentialDecay"
+    assert model.run_eagerly is True and model.jit_compile is False and model.steps_per_execution == 2
+    assert model.loss == {"a": model.loss["a"]} and type(model.loss["a"]).__name__ == "SparseCategoricalCrossentropy"
+
+
+@pytest.mark.parametrize("recipe", ["yolo_style_loss", "custom_layer", "siamese", "text_classifier"])
+def test_shipped_recipes_with_special_losses_train(tmp_path: Path, recipe: str) -> None:
+    from .conftest import REPO
+
+    loaded = load_recipe(REPO / "recipes" / f"{recipe}.yaml", sets=["fit.epochs=1", "fit.verbose=0"], run_variables={"timestamp": "t", "run_dir": str(tmp_path / "run")})
+    _, metrics = train(loaded, lambda: start(tmp_path / "run", overwrite=True, recipe_file=loaded.file, overrides=[], timestamp="t", seed=None, argv=[]), resume=False)
+    assert np.isfinite(metrics["train"]["loss"])
+    assert (tmp_path / "run" / "model.keras").is_file()
