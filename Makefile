@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 test: setup
 	$(PY) -m compileall -q kcfg
 	$(PY) -m pytest
+	$(KCFG) smoke recipes/
 
 demo: setup
 	$(KCFG) validate recipes/

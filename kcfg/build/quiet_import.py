@@ -37,6 +37,7 @@ def import_keras_quietly() -> Any:
             import tensorflow as tf
 
             tf.config.list_logical_devices()  # device discovery logs too; do it while captured
+            tf.get_logger().setLevel("ERROR")  # retracing notices when `kcfg smoke` builds many models
         finally:
             os.dup2(saved, 2)
             os.close(saved)

@@ -10,9 +10,11 @@ import typer
 from kcfg import __version__
 from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, debug_requested
 from kcfg.cli.evaluate import evaluate, predict
+from kcfg.cli.import_model import import_model
 from kcfg.cli.plot import plot
 from kcfg.cli.schema import schema
 from kcfg.cli.show import show
+from kcfg.cli.smoke import smoke
 from kcfg.cli.summary import summary
 from kcfg.cli.train import train
 from kcfg.cli.validate import validate
@@ -32,7 +34,9 @@ app.command()(plot)
 app.command()(train)
 app.command()(evaluate)
 app.command()(predict)
+app.command()(smoke)
 app.command()(schema)
+app.command("import")(import_model)
 
 
 def _version(value: bool) -> None:

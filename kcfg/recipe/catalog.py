@@ -14,9 +14,9 @@ CATALOG_FILE = Path(__file__).with_name("keras_catalog.json")
 #: Constructor arguments whose values are Keras objects, by name pattern -> catalog category.
 _ARGUMENT_CATEGORIES = [
     (re.compile(r"^(recurrent_)?activation$"), "activations"),
-    (re.compile(r".*_initializer$"), "initializers"),
-    (re.compile(r".*_regularizer$"), "regularizers"),
-    (re.compile(r".*_constraint$"), "constraints"),
+    (re.compile(r"^(.*_)?initializer$"), "initializers"),
+    (re.compile(r"^(.*_)?regularizer$"), "regularizers"),
+    (re.compile(r"^(.*_)?constraint$"), "constraints"),
     (re.compile(r"^(layer|backward_layer|cell)$"), "layers"),
     (re.compile(r"^learning_rate$"), "schedules"),
     (re.compile(r"^schedule$"), "functions"),

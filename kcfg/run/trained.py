@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 
+from kcfg.build.objects import ObjectFactory
 from kcfg.build.plugins import load_plugins
 from kcfg.recipe.load import LoadedRecipe, load_recipe
 from kcfg.recipe.schema import CsvSource, NpzSource
 from kcfg.run.feeding import FeedError, Feeder, ModelSignature
 from kcfg.run.files import temporary_beside, write_atomically
 from kcfg.run.run_dir import RunDir, RunDirError
+from kcfg.run.saved_model import load_saved_model
 from kcfg.run.train import evaluate_on, output_losses
 
 
@@ -39,10 +40,8 @@ class TrainedRun:
             manifest["recipe"], sets=[o for o in overrides if not o.startswith("~")], unsets=[o[1:] for o in overrides if o.startswith("~")],
             run_variables={"timestamp": manifest["timestamp"], "run_dir": str(run.path)}, safe=safe,
         )
-        import kcfg.run.losses  # noqa: F401 - registers the y_pred loss for loading
-
-        load_plugins(loaded.recipe.plugins, loaded.file.parent, loaded.where)
-        return cls(run, loaded, keras.saving.load_model(run.path / "model.keras"))
+        factory = ObjectFactory(load_plugins(loaded.recipe.plugins, loaded.file.parent, loaded.where))
+        return cls(run, loaded, load_saved_model(run.path / "model.keras", loaded.recipe, factory))
 
     def feeder(self) -> Feeder:
         signature = ModelSignature.of(self.model, output_losses(self.loaded.recipe))

@@ -1,0 +1,64 @@
+"""How many `keras.applications` architectures survive `kcfg import` -> build.
+
+For every application function (built with `weights=None`), in one process: serialize
+the model as a `.keras` file would, import it into a recipe, validate and build the
+recipe, and compare parameter and layer counts with the original. Prints one line per
+architecture and the totals.
+
+Usage: python bench/import_applications.py [NAME ...]
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kcfg.build import build_model  # noqa: E402
+from kcfg.build.import_model import import_recipe  # noqa: E402
+from kcfg.build.objects import ObjectFactory  # noqa: E402
+from kcfg.build.quiet_import import import_keras_quietly  # noqa: E402
+from kcfg.recipe import RecipeError, dump_yaml, load_recipe  # noqa: E402
+
+
+def architectures(keras) -> list[str]:
+    return sorted(name for name, obj in vars(keras.applications).items() if inspect.isfunction(obj) and name[0].isupper())
+
+
+def round_trip(keras, name: str, folder: Path) -> str:
+    original = getattr(keras.applications, name)(weights=None)
+    data = import_recipe(keras.saving.serialize_keras_object(original), ObjectFactory({}))
+    recipe = folder / f"{name}.yaml"
+    recipe.write_text(dump_yaml(data))
+    rebuilt = build_model(load_recipe(recipe)).model
+    same = original.count_params() == rebuilt.count_params() and len(original.layers) == len(rebuilt.layers)
+    return f"{'same' if same else 'DIFFERENT'}  params {original.count_params():,} / {rebuilt.count_params():,}  layers {len(original.layers)} / {len(rebuilt.layers)}"
+
+
+def main() -> None:
+    keras = import_keras_quietly()
+    names = sys.argv[1:] or architectures(keras)
+    passed = 0
+    with tempfile.TemporaryDirectory() as folder:
+        for name in names:
+            start = time.perf_counter()
+            try:
+                outcome = round_trip(keras, name, Path(folder))
+            except RecipeError as exc:
+                outcome = f"FAILED  {exc.problems[0]}"
+            except Exception as exc:  # report every architecture, whatever breaks
+                outcome = f"FAILED  {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            passed += outcome.startswith("same")
+            print(f"{name:24s} {outcome}  ({time.perf_counter() - start:.1f} s)", flush=True)
+            keras.utils.clear_session()
+    print(f"round-trip exactly: {passed} of {len(names)} keras.applications architectures (keras {keras.__version__})")
+
+
+if __name__ == "__main__":
+    main()

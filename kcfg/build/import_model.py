@@ -1,0 +1,369 @@
+"""`kcfg import`: a saved Keras model's config -> a readable recipe that builds the same graph.
+
+The inverse of the builder. Layers become named entries whose `input:` is written only
+when it is not the previous entry; arguments are kept only where they differ from what
+the class gives by default (compared by building a default instance); nested models
+become submodels (identical ones share one definition); a layer called twice becomes a
+`share:` entry. Only Keras classes, `keras.ops`/`keras.activations` functions and what the
+given plugins define are allowed: anything else is named in one error.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from kcfg.build.objects import LAMBDA_MODULES, ObjectFactory, shape_tuple
+
+#: Config keys that are not constructor arguments a recipe writes.
+_SKIPPED = {"name", "build_config", "compile_config"}
+_MODEL_CLASSES = ("Functional", "Model", "Sequential")
+
+
+class ImportProblem(Exception):
+    """The model uses something a recipe cannot name."""
+
+
+def read_model_config(path: Path) -> dict[str, Any]:
+    """The serialized model from a `.keras` file (its config.json), without loading weights."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config: dict[str, Any] = json.loads(archive.read("config.json"))
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
+        raise ImportProblem(f"{path} is not a .keras model file ({exc})") from exc
+    return config
+
+
+def _is_operation(config: dict[str, Any]) -> bool:
+    """A `keras.ops` operation called on tensors in the graph, not a layer."""
+    return str(config.get("module", "")).startswith("keras.src.ops")
+
+
+#: Operations with only tensor operands that a merge layer of the same name replaces.
+_MERGE_OPERATIONS = ("Add", "Subtract", "Multiply", "Maximum", "Minimum")
+
+
+def _is_model(config: dict[str, Any]) -> bool:
+    return config.get("class_name") in _MODEL_CLASSES and "layers" in config.get("config", {})
+
+
+def _plain(value: Any) -> Any:
+    """Tuples (raw or serialized as `__tuple__`) become lists, recursively."""
+    if isinstance(value, dict) and value.get("class_name") == "__tuple__":
+        return _plain(value["config"]["value"])
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _policy_name(value: Any) -> Any:
+    """A serialized DTypePolicy as its name: Keras writes dtypes both ways."""
+    if isinstance(value, dict) and value.get("class_name") == "DTypePolicy":
+        return value.get("config", {}).get("name")
+    return value
+
+
+def _same(default: Any, value: Any) -> bool:
+    """Equal configs, ignoring the names Keras generates for nested layers."""
+    default, value = _policy_name(default), _policy_name(value)
+    if isinstance(default, dict) and isinstance(value, dict):
+        keys = (set(default) | set(value)) - {"name"}
+        return all(_same(default.get(k), value.get(k)) for k in keys)
+    if isinstance(default, list) and isinstance(value, list):
+        return len(default) == len(value) and all(_same(a, b) for a, b in zip(default, value))
+    return bool(default == value)
+
+
+class ModelImporter:
+    """Turns one serialized model (and the models nested in it) into recipe data."""
+
+    def __init__(self, factory: ObjectFactory) -> None:
+        self.factory = factory
+        self.submodels: dict[str, dict[str, Any]] = {}
+        self.signatures: dict[str, str] = {}  # json of a graph -> its submodel name
+        self.unknown: list[str] = []
+        self.defaults: dict[str, dict[str, Any]] = {}
+
+    def recipe(self, serialized: dict[str, Any]) -> dict[str, Any]:
+        graph = self.graph(serialized)
+        if self.unknown:
+            raise ImportProblem("not Keras classes and not from a plugin: " + ", ".join(self.unknown) + " (give the module that defines them with --plugin)")
+        data: dict[str, Any] = {"name": serialized["config"].get("name", "imported")}
+        if self.submodels:
+            data["submodels"] = self.submodels
+        data["model"] = graph
+        return data
+
+    # ------------------------------------------------------------------ graphs
+
+    def graph(self, serialized: dict[str, Any]) -> dict[str, Any]:
+        config = serialized["config"]
+        if serialized.get("class_name") == "Sequential":
+            return self.sequential(config)
+        inputs: dict[str, Any] = {}
+        layers: dict[str, dict[str, Any]] = {}
+        entries: dict[tuple[str, int], str] = {}
+        several = self.multi_output_nodes(config["layers"])
+        input_names = [layer["config"]["name"] for layer in config["layers"] if layer["class_name"] == "InputLayer"]
+        only_input = input_names[0] if len(input_names) == 1 else None
+        for layer in config["layers"]:
+            name = layer["config"].get("name", layer.get("name"))
+            if layer["class_name"] == "InputLayer":
+                inputs[name] = self.input_spec(layer["config"])
+                entries[(name, 0)] = name
+                continue
+            for k, node in enumerate(layer.get("inbound_nodes", [])):
+                entry = name if k == 0 else self.unique(f"{name}_{k}", layers, inputs)
+                entries[(name, k)] = entry
+                layers[entry] = self.layer_spec(layer) if k == 0 else {"share": name}
+                self.connect(layers, entry, node, entries, several, layer, only_input)
+        refs = _plain(config.get("output_layers") or [])
+        outputs = [self.reference(ref, entries, several) for ref in ([refs] if refs and isinstance(refs[0], str) else refs)]
+        graph: dict[str, Any] = {"inputs": inputs, "layers": layers}
+        if outputs and outputs != [next(reversed(layers))]:
+            graph["outputs"] = outputs
+        return graph
+
+    def sequential(self, config: dict[str, Any]) -> dict[str, Any]:
+        inputs: dict[str, Any] = {}
+        layers: dict[str, dict[str, Any]] = {}
+        for layer in config["layers"]:
+            if layer["class_name"] == "InputLayer":
+                inputs[layer["config"]["name"]] = self.input_spec(layer["config"])
+            else:
+                layers[layer["config"]["name"]] = self.layer_spec(layer)
+        if not inputs and config.get("build_input_shape"):
+            inputs["input"] = self.input_spec({"batch_shape": config["build_input_shape"]})
+        if not inputs:
+            raise ImportProblem("a Sequential model without an input shape cannot become a recipe; build it first")
+        return {"inputs": inputs, "layers": layers}
+
+    @staticmethod
+    def unique(name: str, *taken: dict[str, Any]) -> str:
+        candidate, i = name, 1
+        while any(candidate in t for t in taken):
+            i += 1
+            candidate = f"{name}_{i}"
+        return candidate
+
+    @staticmethod
+    def input_spec(config: dict[str, Any]) -> Any:
+        shape = _plain(config.get("batch_shape") or [None, *config.get("shape", [])])
+        spec: dict[str, Any] = {"shape": shape[1:]}
+        dtype = config.get("dtype")
+        if isinstance(dtype, dict):
+            dtype = dtype.get("config", {}).get("name")
+        if dtype and dtype != "float32":
+            spec["dtype"] = dtype
+        if config.get("sparse"):
+            spec["sparse"] = True
+        if shape[0] is not None:
+            spec["batch_size"] = shape[0]
+        return spec if len(spec) > 1 else spec["shape"]
+
+    # ------------------------------------------------------------------ connections
+
+    @staticmethod
+    def histories(value: Any) -> list[list[Any]]:
+        if isinstance(value, dict):
+            if value.get("class_name") == "__keras_tensor__":
+                return [value["config"]["keras_history"]]
+            return [h for v in value.values() for h in ModelImporter.histories(v)]
+        if isinstance(value, (list, tuple)):
+            return [h for v in value for h in ModelImporter.histories(v)]
+        return []
+
+    def multi_output_nodes(self, layers: list[dict[str, Any]]) -> set[tuple[str, int]]:
+        """(layer, node) pairs whose call returns several tensors: they are referenced as `name[i]`."""
+        several: set[tuple[str, int]] = set()
+        for layer in layers:
+            for history in self.histories(layer.get("inbound_nodes", [])):
+                if history[2] > 0:
+                    several.add((history[0], history[1]))
+            if layer["config"].get("return_state") or (_is_model(layer) and len(_plain(layer["config"].get("output_layers", []))) > 1 and isinstance(_plain(layer["config"]["output_layers"])[0], list)):
+                several.update((layer["config"].get("name", layer.get("name")), k) for k in range(len(layer.get("inbound_nodes", [])) or 1))
+        return several
+
+    def reference(self, history: list[Any], entries: dict[tuple[str, int], str], several: set[tuple[str, int]]) -> str:
+        name, node, index = history[0], history[1], history[2]
+        entry = entries.get((name, node), name)
+        return f"{entry}[{index}]" if (name, node) in several else entry
+
+    def tensor_value(self, value: Any, entries: dict[tuple[str, int], str], several: set[tuple[str, int]]) -> Any:
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            return self.reference(value["config"]["keras_history"], entries, several)
+        if isinstance(value, (list, tuple)):
+            return [self.tensor_value(v, entries, several) for v in value]
+        return _plain(value)
+
+    def connect(self, layers: dict[str, dict[str, Any]], entry: str, node: dict[str, Any], entries: dict[tuple[str, int], str], several: set[tuple[str, int]], layer: dict[str, Any], only_input: str | None) -> None:
+        """Write `input:` (unless it is the previous entry) and `call:` for one call of a layer."""
+        if _is_operation(layer):  # operands became a merge input list or Lambda arguments
+            tensors = [self.tensor_value(a, entries, several) for a in node.get("args", []) if self.histories(a)]
+            node = {"args": [tensors if layers[entry]["type"] != "Lambda" else tensors[0]]}
+        args = [self.tensor_value(a, entries, several) for a in node.get("args", [])]
+        # Keras records `training=False` on every symbolic call of a layer that takes it
+        call = {k: self.tensor_value(v, entries, several) for k, v in node.get("kwargs", {}).items() if v is not None and not (k == "training" and v is False)}
+        spec = layers[entry]
+        if len(args) > 1:  # extra positional tensors (MultiHeadAttention(q, v)) by their call names
+            names = self.call_parameters(layer)
+            call = {**dict(zip(names[1:], args[1:])), **call}
+        if call:
+            spec["call"] = call
+        if not args:
+            return
+        first = args[0]
+        entries_so_far = list(layers)
+        previous = entries_so_far[-2] if len(entries_so_far) > 1 else None
+        implicit = first == previous or (previous is None and first == only_input)
+        if not implicit:
+            spec["input"] = first
+
+    def call_parameters(self, layer: dict[str, Any]) -> list[str]:
+        try:
+            cls = self.factory.keras_class("layers", layer["class_name"])
+        except ValueError:
+            return []
+        return [p for p in inspect.signature(cls.call).parameters if p != "self"]
+
+    # ------------------------------------------------------------------ layers and arguments
+
+    def layer_spec(self, layer: dict[str, Any]) -> dict[str, Any]:
+        if _is_model(layer):
+            return {"type": self.submodel(layer)}
+        if _is_operation(layer):
+            return self.operation_spec(layer)
+        class_name = layer["class_name"]
+        try:
+            self.factory.keras_class("layers", class_name)
+        except ValueError:
+            self.unknown.append(f"{layer['config'].get('name')} ({class_name})")
+            return {"type": class_name}
+        return {"type": class_name, **self.arguments("layers", class_name, layer["config"])}
+
+    def operation_spec(self, layer: dict[str, Any]) -> dict[str, Any]:
+        """A bare `keras.ops` call in the graph (`x + 3.0`): a merge layer when every operand is a
+        tensor, else a Lambda of that op with the constants as `arguments`."""
+        name = re.sub(r"(?<!^)(?=[A-Z])", "_", layer["class_name"]).lower()
+        node = (layer.get("inbound_nodes") or [{}])[0]
+        operands = node.get("args", [])
+        tensors = all(self.histories(a) for a in operands)
+        if tensors and layer["class_name"] in _MERGE_OPERATIONS:
+            return {"type": layer["class_name"]}
+        function = getattr(keras.ops, name, None)
+        if not callable(function):
+            self.unknown.append(f"{layer['config'].get('name')} (keras.ops {layer['class_name']})")
+            return {"type": "Lambda"}
+        parameters = [p for p in inspect.signature(function).parameters][1:]
+        constants = {p: _plain(v) for p, v in zip(parameters, operands[1:])}
+        constants.update({k: _plain(v) for k, v in node.get("kwargs", {}).items()})
+        spec: dict[str, Any] = {"type": "Lambda", "function": f"keras.ops.{name}"}
+        if constants:
+            spec["arguments"] = constants
+        return spec
+
+    def submodel(self, layer: dict[str, Any]) -> str:
+        graph = self.graph(layer)
+        signature = json.dumps(graph, sort_keys=True)
+        if signature not in self.signatures:
+            name = layer["config"].get("name", "submodel")
+            while name in self.submodels or keras.layers.__dict__.get(name) is not None:
+                name += "_model"
+            self.signatures[signature] = name
+            self.submodels[name] = graph
+        return self.signatures[signature]
+
+    def required(self, category: str, class_name: str) -> list[str]:
+        """Constructor arguments without a default: always written."""
+        params = inspect.signature(self.factory.keras_class(category, class_name).__init__).parameters.values()
+        return [p.name for p in params if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != "self"]
+
+    def rebuilt_config(self, category: str, class_name: str, given: dict[str, Any]) -> dict[str, Any]:
+        """The config of the class built from only the `given` (serialized) arguments; {} if it cannot be."""
+        key = class_name + json.dumps(given, sort_keys=True, default=str)
+        if key not in self.defaults:
+            try:
+                instance = self.factory.keras_class(category, class_name)(**{k: self.live_value(v) for k, v in given.items()})
+                self.defaults[key] = _plain(keras.saving.serialize_keras_object(instance)["config"])
+            except (TypeError, ValueError, KeyError):
+                self.defaults[key] = {}
+        return self.defaults[key]
+
+    def live_value(self, value: Any) -> Any:
+        """A serialized constructor argument as the object Keras would pass."""
+        if isinstance(value, dict) and value.get("class_name") == "function" and isinstance(value.get("config"), str):
+            return self.factory.function(self.function_name(value["config"], "?"))
+        if isinstance(value, dict) and "class_name" in value:
+            return keras.saving.deserialize_keras_object(value, custom_objects=self.factory.plugins)
+        return shape_tuple(_plain(value))
+
+    def arguments(self, category: str, class_name: str, config: dict[str, Any]) -> dict[str, Any]:
+        """The arguments that rebuild `config`: required ones, then those whose default differs.
+
+        Defaults can depend on other arguments (MaxPooling2D's `strides` follows
+        `pool_size`), so the check is repeated with what was kept so far.
+        """
+        kept = set(self.required(category, class_name))
+        for _ in range(2):
+            rebuilt = self.rebuilt_config(category, class_name, {k: config[k] for k in sorted(kept) if k in config})
+            kept |= {k for k, v in config.items() if k not in _SKIPPED and not _same(rebuilt.get(k), _plain(v))}
+        order = [k for k in config if k in kept and k in self.required(category, class_name)] + [k for k in config if k in kept and k not in self.required(category, class_name)]
+        return {key: self.value(key, _plain(config[key]), class_name) for key in order if key not in _SKIPPED}
+
+    def value(self, key: str, value: Any, owner: str) -> Any:
+        """A config value as a recipe writes it: Keras objects as `{type: ...}` or a class name."""
+        if key == "dtype":
+            return _policy_name(value)
+        if isinstance(value, list):
+            return [self.value(key, v, owner) for v in value]
+        if not (isinstance(value, dict) and "class_name" in value and "config" in value):
+            return value
+        if value["class_name"] == "__lambda__":
+            self.unknown.append(f"a Python lambda in {owner}.{key}")
+            return None
+        if value["class_name"] == "function":
+            return self.function_name(value["config"], owner)
+        category = self.category_of(value)
+        if category is None:
+            self.unknown.append(f"{value['class_name']} in {owner}.{key}")
+            return None
+        if _is_model(value):
+            return {"type": self.submodel(value)}
+        arguments = self.arguments(category, value["class_name"], value["config"])
+        return {"type": value["class_name"], **arguments}  # never a bare name: Keras's get("Constant") cannot build it
+
+    def category_of(self, value: dict[str, Any]) -> str | None:
+        module = str(value.get("module", ""))
+        for category in ("initializers", "regularizers", "constraints", "layers", "optimizers", "losses", "metrics"):
+            if f".{category}" in module or module == f"keras.{category}":
+                try:
+                    self.factory.keras_class(category, value["class_name"])
+                except ValueError:
+                    return None
+                return category
+        return "layers" if value["class_name"] in self.factory.plugins else None
+
+    def function_name(self, name: str, owner: str) -> str:
+        for prefix, module_name in LAMBDA_MODULES.items():
+            module = keras.ops if module_name == "keras.ops" else keras.activations
+            if callable(getattr(module, name, None)):
+                return prefix + name
+        if name in self.factory.plugins:
+            return name
+        self.unknown.append(f"function {name!r} in {owner}")
+        return name
+
+
+def import_recipe(serialized: dict[str, Any], factory: ObjectFactory) -> dict[str, Any]:
+    """Recipe data for a serialized Keras model (`config.json` of a `.keras` file)."""
+    if not _is_model(serialized):
+        raise ImportProblem(f"the file holds a {serialized.get('class_name')}, not a functional or Sequential model")
+    return ModelImporter(factory).recipe(serialized)

@@ -1,0 +1,57 @@
+"""pytest plugin: `pytest --kcfg-smoke recipes/` collects recipe files and smoke-tests each.
+
+Registered through the `pytest11` entry point, so it loads in every pytest run; it stays
+inert (and imports nothing heavy) unless `--kcfg-smoke` is given.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SUFFIXES = (".yaml", ".yml")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kcfg")
+    group.addoption("--kcfg-smoke", action="store_true", help="collect *.yaml/*.yml recipes and smoke-test each (build, train 2 steps, save, reload)")
+    group.addoption("--kcfg-real-data", action="store_true", help="with --kcfg-smoke: train on each recipe's data.train instead of synthetic data")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if parent.config.getoption("kcfg_smoke") and file_path.suffix in SUFFIXES:
+        return RecipeFile.from_parent(parent, path=file_path)
+    return None
+
+
+class RecipeFile(pytest.File):
+    def collect(self) -> Any:
+        yield RecipeItem.from_parent(self, name="smoke")
+
+
+class RecipeSmokeFailed(Exception):
+    """The recipe's own error lines, shown instead of a traceback."""
+
+
+class RecipeItem(pytest.Item):
+    def runtest(self) -> None:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        from kcfg.build.quiet_import import import_keras_quietly
+
+        import_keras_quietly()
+        from kcfg.run.smoke import smoke
+
+        result = smoke(self.path, real_data=self.config.getoption("kcfg_real_data"))
+        if not result.passed:
+            raise RecipeSmokeFailed("\n".join(result.problems))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, RecipeSmokeFailed):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"kcfg smoke {self.path.name}"

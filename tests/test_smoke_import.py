@@ -1,0 +1,125 @@
+"""`kcfg smoke`, its pytest plugin, and `kcfg import` round trips."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from .conftest import RECIPES, REPO, run_kcfg
+
+keras = pytest.importorskip("keras")
+
+from kcfg.build import build_model  # noqa: E402
+from kcfg.build.import_model import import_recipe  # noqa: E402
+from kcfg.build.objects import ObjectFactory  # noqa: E402
+from kcfg.build.plugins import load_plugins  # noqa: E402
+from kcfg.recipe import dump_yaml, load_recipe  # noqa: E402
+
+from .keras_structure import structure  # noqa: E402
+
+BROKEN = "model:\n  inputs: {x: [8]}\n  layers:\n    r: {type: Reshape, target_shape: [3, 3]}\n"
+
+
+@pytest.mark.slow
+def test_smoke_passes_every_shipped_recipe_and_writes_junit(tmp_path: Path) -> None:
+    report = tmp_path / "smoke.xml"
+    result = run_kcfg("smoke", "recipes/", "--junit", str(report))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [["ok", f"recipes/{p.name}"] for p in RECIPES]
+    suite = ET.parse(report).getroot()
+    assert suite.tag == "testsuite" and suite.get("tests") == str(len(RECIPES)) and suite.get("failures") == "0"
+    assert [case.get("name") for case in suite.iter("testcase")] == [f"recipes/{p.name}" for p in RECIPES]
+    assert all(float(case.get("time")) > 0 for case in suite.iter("testcase"))
+
+
+def test_a_broken_recipe_fails_the_smoke_run_with_its_error(tmp_path: Path) -> None:
+    folder = tmp_path / "recipes"
+    folder.mkdir()
+    shutil.copy(REPO / "recipes" / "mnist_mlp.yaml", folder)
+    (folder / "broken.yaml").write_text(BROKEN)
+    result = run_kcfg("smoke", str(folder), "--junit", str(tmp_path / "smoke.xml"), "--format", "json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert [(Path(r["recipe"]).name, r["passed"]) for r in report["recipes"]] == [("broken.yaml", False), ("mnist_mlp.yaml", True)]
+    assert report["recipes"][0]["problems"] == [f"{folder / 'broken.yaml'}:4:24: model.layers.r: The total size of the tensor must be unchanged. Received: input_shape=(8,), target_shape=(3, 3)"]
+    failure = ET.parse(tmp_path / "smoke.xml").getroot().find("testcase/failure")
+    assert failure is not None and "model.layers.r" in failure.get("message")
+
+
+def test_pytest_plugin_collects_recipes(tmp_path: Path) -> None:
+    for name in ("mnist_mlp.yaml", "siamese.yaml"):
+        shutil.copy(REPO / "recipes" / name, tmp_path)
+    (tmp_path / "broken.yaml").write_text(BROKEN)
+    result = subprocess.run([sys.executable, "-m", "pytest", "--kcfg-smoke", str(tmp_path), "-q", "-p", "no:cacheprovider", "-W", "ignore"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "1 failed, 2 passed" in result.stdout
+    assert "broken.yaml:4:24: model.layers.r: The total size of the tensor must be unchanged" in result.stdout
+    assert "Traceback" not in result.stdout
+
+
+def imported_twin(recipe: Path, tmp_path: Path):
+    """Build a shipped recipe, import its serialized model (as in a .keras file), build the import."""
+    loaded = load_recipe(recipe)
+    plugins = load_plugins(loaded.recipe.plugins, loaded.file.parent, loaded.where)
+    model = build_model(loaded, plugins).model
+    data = import_recipe(keras.saving.serialize_keras_object(model), ObjectFactory(plugins))
+    if loaded.recipe.plugins:
+        data = {"plugins": [str((loaded.file.parent / p).resolve()) for p in loaded.recipe.plugins], **data}
+    (tmp_path / "imported.yaml").write_text(dump_yaml(data))
+    return model, build_model(load_recipe(tmp_path / "imported.yaml")).model
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=[p.stem for p in RECIPES])
+def test_shipped_recipes_round_trip_through_import(recipe: Path, tmp_path: Path) -> None:
+    original, rebuilt = imported_twin(recipe, tmp_path)
+    assert structure(rebuilt) == structure(original)
+
+
+def test_import_command_on_a_saved_model_writes_a_readable_recipe(tmp_path: Path) -> None:
+    model = build_model(load_recipe(REPO / "recipes" / "siamese.yaml")).model
+    model.save(tmp_path / "siamese.keras")
+    result = run_kcfg("import", str(tmp_path / "siamese.keras"), "-o", str(tmp_path / "siamese.yaml"))
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "siamese.yaml").read_text()
+    assert "left_tower_1: {share: left_tower, input: right}" in text
+    assert "hidden: {type: Dense, units: 64, activation: relu}" in text
+    assert "distance: {type: Lambda, function: keras.ops.abs}" in text
+    assert "kernel_initializer" not in text and "float32" not in text
+    assert structure(build_model(load_recipe(tmp_path / "siamese.yaml")).model) == structure(model)
+
+
+def test_import_names_classes_it_cannot_write_and_takes_plugins(tmp_path: Path) -> None:
+    plugin = tmp_path / "scaling.py"
+    plugin.write_text("import keras\n\n@keras.saving.register_keras_serializable(package='t')\nclass Doubling(keras.layers.Layer):\n    def call(self, x):\n        return x * 2.0\n")
+    code = (
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n"
+        "import keras, scaling\n"
+        "x = keras.Input((3,), name='x')\n"
+        "keras.Model(x, scaling.Doubling(name='double')(x)).save(sys.argv[1])\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.keras")], check=True, capture_output=True, timeout=120)
+    refused = run_kcfg("import", str(tmp_path / "m.keras"))
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == f"{tmp_path / 'm.keras'}: not Keras classes and not from a plugin: double (Doubling) (give the module that defines them with --plugin)"
+    accepted = run_kcfg("import", str(tmp_path / "m.keras"), "--plugin", str(plugin), "-o", str(tmp_path / "m.yaml"))
+    assert accepted.returncode == 0, accepted.stderr
+    assert "double: {type: Doubling}" in (tmp_path / "m.yaml").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["MobileNetV2", "ResNet50", "DenseNet121", "EfficientNetB0", "InceptionV3"])
+def test_keras_applications_round_trip(name: str, tmp_path: Path) -> None:
+    original = getattr(keras.applications, name)(weights=None)
+    data = import_recipe(keras.saving.serialize_keras_object(original), ObjectFactory({}))
+    (tmp_path / "app.yaml").write_text(dump_yaml(data))
+    rebuilt = build_model(load_recipe(tmp_path / "app.yaml")).model
+    assert rebuilt.count_params() == original.count_params()
+    assert len(rebuilt.layers) == len(original.layers)
+    keras.utils.clear_session()
