@@ -34,6 +34,8 @@ bench: setup
 	$(PY) bench/validate_speed.py
 	$(PY) bench/build_speed.py
 	$(PY) bench/train_throughput.py
+	$(PY) bench/smoke_speed.py
+	$(PY) bench/import_applications.py
 
 schema: setup
 	$(KCFG) schema > schemas/recipe.schema.json

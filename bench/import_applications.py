@@ -21,7 +21,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kcfg.build import build_model  # noqa: E402
-from kcfg.build.import_model import import_recipe  # noqa: E402
+from kcfg.build.import_model import ImportProblem, import_recipe  # noqa: E402
+from kcfg.build.plugins import load_plugins  # noqa: E402
 from kcfg.build.objects import ObjectFactory  # noqa: E402
 from kcfg.build.quiet_import import import_keras_quietly  # noqa: E402
 from kcfg.recipe import RecipeError, dump_yaml, load_recipe  # noqa: E402
@@ -32,13 +33,23 @@ def architectures(keras) -> list[str]:
 
 
 def round_trip(keras, name: str, folder: Path) -> str:
-    original = getattr(keras.applications, name)(weights=None)
-    data = import_recipe(keras.saving.serialize_keras_object(original), ObjectFactory({}))
+    """Import without plugins; when the model uses classes private to its application module
+    (ConvNeXt's LayerScale), import again with that module as the plugin, as a user would."""
+    function = getattr(keras.applications, name)
+    original = function(weights=None)
+    serialized = keras.saving.serialize_keras_object(original)
+    note = ""
+    try:
+        data = import_recipe(serialized, ObjectFactory({}))
+    except ImportProblem:
+        plugin = function.__module__
+        data = {"plugins": [plugin], **import_recipe(serialized, ObjectFactory(load_plugins([plugin], folder, lambda path: None)))}
+        note = f"  (with --plugin {plugin})"
     recipe = folder / f"{name}.yaml"
     recipe.write_text(dump_yaml(data))
     rebuilt = build_model(load_recipe(recipe)).model
     same = original.count_params() == rebuilt.count_params() and len(original.layers) == len(rebuilt.layers)
-    return f"{'same' if same else 'DIFFERENT'}  params {original.count_params():,} / {rebuilt.count_params():,}  layers {len(original.layers)} / {len(rebuilt.layers)}"
+    return f"{'same' if same else 'DIFFERENT'}  params {original.count_params():,} / {rebuilt.count_params():,}  layers {len(original.layers)} / {len(rebuilt.layers)}{note}"
 
 
 def main() -> None:
