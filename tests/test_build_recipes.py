@@ -150,6 +150,12 @@ def digits_cnn() -> Any:
 
 
 @hand_written
+def digits_cnn_gpu() -> Any:
+    model = digits_cnn()
+    return keras.Model(model.inputs, model.outputs, name="digits_cnn_gpu")
+
+
+@hand_written
 def custom_layer() -> Any:
     build_model(load_recipe(REPO / "recipes" / "custom_layer.yaml"))  # imports the plugin
     from kcfg_plugins.antirectifier import Antirectifier

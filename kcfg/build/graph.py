@@ -15,7 +15,7 @@ from typing import Any
 from kcfg.build.keras_errors import reported_at
 from kcfg.build.objects import ObjectFactory
 from kcfg.build.plugins import Plugins, load_plugins
-from kcfg.recipe.errors import Path
+from kcfg.recipe.errors import Path, Problem, dotted
 from kcfg.recipe.graph_checks import Reference, call_references, layer_inputs, output_names
 from kcfg.recipe.load import LoadedRecipe
 from kcfg.recipe.schema import Graph, LayerSpec
@@ -32,6 +32,7 @@ class BuiltGraph:
     path: Path  # ("model",) or ("submodels", name)
     outputs: dict[str, Any] = field(default_factory=dict)  # input or layer entry -> its output tensor(s)
     children: dict[str, BuiltGraph] = field(default_factory=dict)  # entry -> submodel instance
+    notes: list[Problem] = field(default_factory=list)  # warnings about what the builder chose
 
     def submodel_types(self) -> dict[int, str]:
         """id(nested keras.Model) -> submodel name, at every depth."""
@@ -118,7 +119,13 @@ class GraphBuilder:
             child = self.build(self.submodels[spec.type], ("submodels", spec.type), entry)
             built.children[entry] = child
             return child.model
-        return self.factory.layer(spec.type, entry, spec.arguments)
+        arguments = spec.arguments
+        if built.path == ("model",) and entry in output_names(self.loaded.recipe.model) and "dtype" not in arguments and mixed_precision():
+            # Keras's mixed-precision guide: keep the last layer (its softmax, the loss) in float32
+            arguments = {**arguments, "dtype": "float32"}
+            path = built.path + ("layers", entry)
+            built.notes.append(Problem(self.loaded.where(path), dotted(path), "output layer runs in float32 under mixed precision, so its activation and the loss stay accurate; give `dtype:` to choose", "warning"))
+        return self.factory.layer(spec.type, entry, arguments)
 
     @staticmethod
     def value(values: dict[str, Any], text: str) -> Any:
@@ -146,6 +153,12 @@ class GraphBuilder:
         if name in graph.layers and getattr(objects[name], "name", name) != name:
             return keras.layers.Identity(name=name)(value)
         return value
+
+
+def mixed_precision() -> bool:
+    import keras
+
+    return keras.mixed_precision.global_policy().name.startswith("mixed")
 
 
 def build_model(loaded: LoadedRecipe, plugins: Plugins | None = None) -> BuiltGraph:

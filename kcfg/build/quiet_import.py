@@ -36,7 +36,7 @@ def import_keras_quietly() -> Any:
             import keras
             import tensorflow as tf
 
-            tf.config.list_logical_devices()  # device discovery logs too; do it while captured
+            tf.config.list_physical_devices()  # device discovery logs too; physical only, so devices stay configurable
             tf.get_logger().setLevel("ERROR")  # retracing notices when `kcfg smoke` builds many models
         finally:
             os.dup2(saved, 2)

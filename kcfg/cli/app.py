@@ -71,5 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # the last boundary: one line unless --debug
         if debug:
             raise
-        print(f"kcfg: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        message = " ".join(str(exc).split())
+        message = message if len(message) <= 300 else message[:297] + "..."
+        print(f"kcfg: internal error: {type(exc).__name__}: {message} (run with --debug for the traceback)", file=sys.stderr)
         sys.exit(EXIT_RUN_FAILED)

@@ -361,4 +361,9 @@ def json_schema() -> dict[str, Any]:
 
     schema: dict[str, Any] = any_of(Recipe.model_json_schema())
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    # a file that `extends` a base may leave `model` to the base
+    schema["required"] = [key for key in schema.get("required", []) if key != "model"]
+    schema["anyOf"] = [{"required": ["model"]}, {"required": ["extends"]}]
+    if not schema["required"]:
+        del schema["required"]
     return schema

@@ -71,7 +71,7 @@ def smoke(file: Path, *, real_data: bool = False) -> SmokeResult:
 def _steps(file: Path, real_data: bool) -> float:
     with tempfile.TemporaryDirectory(prefix="kcfg-smoke-") as folder:
         loaded = load_recipe(file, run_variables={"timestamp": "smoke", "run_dir": folder})
-        prepared = prepare(loaded)
+        prepared = prepare(loaded, distribute=False)
         model = prepared.model
         source: Any = SyntheticSource(source="synthetic", samples=STEPS * BATCH_SIZE, seed=0)
         if real_data:

@@ -24,6 +24,7 @@ from kcfg.run.compile_options import compile_arguments, plain
 from kcfg.run.feeding import Feed, FeedError, Feeder, ModelSignature, pipeline, split_off
 from kcfg.run.files import temporary_beside, write_atomically
 from kcfg.run.recorder import RunRecorder
+from kcfg.run.runtime import RuntimeProblem, configure
 from kcfg.run.run_dir import RESUME_WEIGHTS, RunDir
 
 DEFAULT_BATCH_SIZE = 32
@@ -40,6 +41,7 @@ class Prepared:
     built: BuiltGraph
     feeder: Feeder
     factory: ObjectFactory
+    runtime: dict[str, Any]  # what the manifest records: strategy, replicas, devices, precision
 
     @property
     def model(self) -> Any:
@@ -61,17 +63,26 @@ def located(loaded: LoadedRecipe, exc: FeedError) -> RecipeError:
     return RecipeError([Problem(loaded.where(exc.path), dotted(exc.path), str(exc))])
 
 
-def prepare(loaded: LoadedRecipe) -> Prepared:
-    """Seed, build, compile; the feeder that reads this recipe's data for this model."""
+def prepare(loaded: LoadedRecipe, *, distribute: bool = True) -> Prepared:
+    """Seed, runtime, build and compile (inside the strategy's scope); the feeder for this model.
+
+    `distribute=False` keeps the default strategy (smoke tests of many recipes in one process).
+    """
     recipe = loaded.recipe
     if recipe.seed is not None:
         keras.utils.set_random_seed(recipe.seed)
+    runtime = recipe.runtime if distribute else recipe.runtime.model_copy(update={"distribute": "none"})
+    try:
+        setup = configure(runtime, recipe.seed)
+    except RuntimeProblem as exc:
+        raise RecipeError([Problem(loaded.where(exc.path), dotted(exc.path), str(exc))]) from exc
     plugins = load_plugins(recipe.plugins, loaded.file.parent, loaded.where)
-    built = build_model(loaded, plugins)
     factory = ObjectFactory(plugins)
-    built.model.compile(**compile_arguments(recipe, factory))
+    with setup.strategy.scope():
+        built = build_model(loaded, plugins)
+        built.model.compile(**compile_arguments(recipe, factory))
     signature = ModelSignature.of(built.model, output_losses(recipe))
-    return Prepared(built, Feeder(signature, loaded.file.parent, recipe.seed, built.model), factory)
+    return Prepared(built, Feeder(signature, loaded.file.parent, recipe.seed, built.model), factory, setup.record)
 
 
 def fit_feeds(loaded: LoadedRecipe, feeder: Feeder) -> tuple[Feed, Feed | None]:
@@ -140,9 +151,14 @@ def train(loaded: LoadedRecipe, open_run: Callable[[], RunDir], *, resume: bool)
     """
     recipe = loaded.recipe
     prepared = prepare(loaded)
+    for note in prepared.built.notes:
+        print(note, file=sys.stderr)
     model = prepared.model
     train_feed, validation = fit_feeds(loaded, prepared.feeder)
     run = open_run()
+    batch_size = recipe.fit.batch_size or DEFAULT_BATCH_SIZE
+    replicas = prepared.runtime["replicas"]
+    run.update_manifest(runtime={**prepared.runtime, "global_batch_size": batch_size, "per_replica_batch_size": batch_size / replicas})
     write_atomically(run.path / "recipe.yaml", dump_yaml(loaded.data))
     write_atomically(run.path / "summary.txt", summary_text(prepared.built))
     history = run.history()
