@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 KCFG := $(VENV)/bin/kcfg
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo bench schema catalog clean
+.PHONY: setup test demo bench schema docs catalog clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,9 @@ bench: setup
 
 schema: setup
 	$(KCFG) schema > schemas/recipe.schema.json
+
+docs: setup
+	$(PY) -m kcfg.recipe.reference > docs/reference.md
 
 catalog: setup
 	$(PY) -m kcfg.build.make_catalog

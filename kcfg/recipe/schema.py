@@ -331,18 +331,18 @@ class Recipe(Section):
     }
     kcfg: Literal[1] = Field(1, description="Recipe format version.")
     name: str | None = Field(None, description="Run name; default: the file's stem.")
-    description: str | None = None
+    description: str | None = Field(None, description="Free text.")
     extends: str | list[str] | None = Field(None, description="Base recipe(s), relative to this file, deep-merged under this one.")
     seed: int | None = Field(None, description="Seeds Python, NumPy and TensorFlow.")
     plugins: list[str] = Field(default_factory=list, description="Python modules (or .py files) to import before building.")
-    model: Graph
+    model: Graph = Field(description="The layer graph; required unless a base recipe (`extends`) gives it.")
     submodels: dict[str, Graph] = Field(default_factory=dict, description="Named layer graphs usable as layer types.")
-    data: Data | None = None
-    compile: Compile | None = None
-    fit: Fit = Field(default_factory=Fit)
-    callbacks: list[KerasObject] = Field(default_factory=list)
-    evaluate: Evaluate = Field(default_factory=Evaluate)
-    runtime: Runtime = Field(default_factory=Runtime)
+    data: Data | None = Field(None, description="Training, validation and test data.")
+    compile: Compile | None = Field(None, description="Model.compile options.")
+    fit: Fit = Field(default_factory=Fit, description="Model.fit options.")
+    callbacks: list[KerasObject] = Field(default_factory=list, description="keras.callbacks (or plugin) classes as {type: ...}; ${run_dir} in paths.")
+    evaluate: Evaluate = Field(default_factory=Evaluate, description="Model.evaluate options.")
+    runtime: Runtime = Field(default_factory=Runtime, description="Distribution strategy, device, precision, determinism, run directory.")
 
 
 def json_schema() -> dict[str, Any]:
