@@ -65,6 +65,17 @@ class KerasObject(Section):
     type: str = Field(description="Class name (Keras, or registered by a plugin).")
 
 
+def plain(value: Any) -> Any:
+    """Validated values back to the plain data they were written as (`{type: ...}` mappings)."""
+    if isinstance(value, KerasObject):
+        return {"type": value.type, **{k: plain(v) for k, v in (value.model_extra or {}).items()}}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 def _object_tag(value: Any) -> str | None:
     if isinstance(value, str):
         return "<name>"

@@ -8,15 +8,8 @@ from typing import Any
 from kcfg.recipe.errors import Path
 from kcfg.recipe.graph_checks import output_names
 from kcfg.recipe.object_checks import ObjectChecker
-from kcfg.recipe.schema import KerasObject, Recipe
+from kcfg.recipe.schema import Recipe, plain
 from kcfg.recipe.suggest import did_you_mean
-
-
-def _plain(value: Any) -> Any:
-    """A `{type: ...}` model back to the mapping it was written as."""
-    if isinstance(value, KerasObject):
-        return {"type": value.type, **(value.model_extra or {})}
-    return value
 
 
 class SectionChecker:
@@ -34,8 +27,8 @@ class SectionChecker:
         self.check_fit()
         self.check_data()
         for i, callback in enumerate(self.recipe.callbacks):
-            self.objects.check(_plain(callback), "callbacks", ("callbacks", i))
-            self.check_callback(_plain(callback), ("callbacks", i))
+            self.objects.check(plain(callback), "callbacks", ("callbacks", i))
+            self.check_callback(plain(callback), ("callbacks", i))
 
     def check_output_keys(self, mapping: dict[str, Any], path: Path) -> None:
         for key in mapping:
@@ -50,20 +43,20 @@ class SectionChecker:
         compile_ = self.recipe.compile
         if compile_ is None:
             return
-        self.objects.check(_plain(compile_.optimizer), "optimizers", ("compile", "optimizer"))
+        self.objects.check(plain(compile_.optimizer), "optimizers", ("compile", "optimizer"))
         loss = compile_.loss
         if isinstance(loss, dict):
             self.check_output_keys(loss, ("compile", "loss"))
             for key, value in loss.items():
                 if value is not None:
-                    self.objects.check(_plain(value), "losses", ("compile", "loss", key))
+                    self.objects.check(plain(value), "losses", ("compile", "loss", key))
         elif isinstance(loss, list):
             self.check_output_list(loss, ("compile", "loss"), "loss")
             for i, value in enumerate(loss):
                 if value is not None:
-                    self.objects.check(_plain(value), "losses", ("compile", "loss", i))
+                    self.objects.check(plain(value), "losses", ("compile", "loss", i))
         elif loss is not None:
-            self.objects.check(_plain(loss), "losses", ("compile", "loss"))
+            self.objects.check(plain(loss), "losses", ("compile", "loss"))
         weights = compile_.loss_weights
         if isinstance(weights, dict):
             self.check_output_keys(weights, ("compile", "loss_weights"))
@@ -78,10 +71,10 @@ class SectionChecker:
             for key, value in metrics.items():
                 items = value if isinstance(value, list) else [value]
                 for i, metric in enumerate(items):
-                    self.objects.check(_plain(metric), "metrics", path + (key, i) if isinstance(value, list) else path + (key,))
+                    self.objects.check(plain(metric), "metrics", path + (key, i) if isinstance(value, list) else path + (key,))
         elif isinstance(metrics, list):
             for i, metric in enumerate(metrics):
-                self.objects.check(_plain(metric), "metrics", path + (i,))
+                self.objects.check(plain(metric), "metrics", path + (i,))
 
     def check_fit(self) -> None:
         fit = self.recipe.fit
@@ -119,7 +112,7 @@ class SectionChecker:
             per_output = metrics if isinstance(metrics, dict) else {o: metrics or [] for o in self.outputs}
             for output, items in per_output.items():
                 for metric in items if isinstance(items, list) else [items]:
-                    name = metric_name(_plain(metric))
+                    name = metric_name(plain(metric))
                     names.add(f"{output}_{name}" if multi else name)
         return names
 

@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from kcfg.build.objects import ObjectFactory
-from kcfg.recipe.schema import Recipe
-from kcfg.run.compile_options import plain
+from kcfg.recipe.schema import Recipe, plain
 
 #: Callback arguments naming a file (its folder is created) or a folder (created).
 _FILE_ARGUMENTS = ("filepath", "filename")

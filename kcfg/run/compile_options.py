@@ -7,18 +7,7 @@ from typing import Any
 from kcfg.build.objects import ObjectFactory
 from kcfg.recipe.graph_checks import output_names
 from kcfg.recipe.object_checks import Y_PRED_LOSS
-from kcfg.recipe.schema import Compile, KerasObject, Recipe
-
-
-def plain(value: Any) -> Any:
-    """pydantic values back to the plain data the factory builds from."""
-    if isinstance(value, KerasObject):
-        return {"type": value.type, **{k: plain(v) for k, v in (value.model_extra or {}).items()}}
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
+from kcfg.recipe.schema import Compile, KerasObject, Recipe, plain
 
 
 def loss_object(value: Any, factory: ObjectFactory) -> Any:

@@ -87,7 +87,7 @@ def _steps(file: Path, real_data: bool) -> float:
         loss = float(model.fit(**arguments).history["loss"][-1])
         if not math.isfinite(loss):
             raise SmokeFailure(f"the training loss is {loss} after {STEPS} steps")
-        probe = _probe_inputs(model, prepared)
+        probe = _probe_inputs(prepared)
         saved = Path(folder) / "model.keras"
         model.save(saved)
         reloaded = load_saved_model(saved, loaded.recipe, prepared.factory)
@@ -98,7 +98,7 @@ def _steps(file: Path, real_data: bool) -> float:
         return loss
 
 
-def _probe_inputs(model: Any, prepared: Any) -> Any:
+def _probe_inputs(prepared: Any) -> Any:
     """A small synthetic batch of inputs for the before/after-reload comparison."""
     feed = prepared.feeder.feed(SyntheticSource(source="synthetic", samples=4, seed=1), ("data",), with_targets=False)
     return feed.x

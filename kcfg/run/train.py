@@ -17,10 +17,10 @@ from kcfg.build.summary import summary_text
 from kcfg.recipe.errors import Problem, RecipeError, dotted
 from kcfg.recipe.graph_checks import output_names
 from kcfg.recipe.load import LoadedRecipe
-from kcfg.recipe.schema import Recipe
+from kcfg.recipe.schema import Recipe, plain
 from kcfg.recipe.yaml_io import dump_yaml
 from kcfg.run.callbacks import build_callbacks
-from kcfg.run.compile_options import compile_arguments, plain
+from kcfg.run.compile_options import compile_arguments
 from kcfg.run.feeding import Feed, FeedError, Feeder, ModelSignature, pipeline, split_off
 from kcfg.run.files import temporary_beside, write_atomically
 from kcfg.run.recorder import RunRecorder
