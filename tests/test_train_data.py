@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -248,3 +249,13 @@ def test_shipped_recipes_with_special_losses_train(tmp_path: Path, recipe: str) 
     _, metrics = train(loaded, lambda: start(tmp_path / "run", overwrite=True, recipe_file=loaded.file, overrides=[], timestamp="t", seed=None, argv=[]), resume=False)
     assert np.isfinite(metrics["train"]["loss"])
     assert (tmp_path / "run" / "model.keras").is_file()
+
+
+def test_a_loss_that_does_not_fit_the_targets_is_a_recipe_error(write, tmp_path: Path) -> None:
+    np.savez(tmp_path / "d.npz", **arrays())
+    text = SMALL_MODEL.replace("loss: sparse_categorical_crossentropy", "loss: categorical_crossentropy") + "data:\n  train: {source: npz, path: d.npz, x: f, y: label}\n"
+    with pytest.raises(RecipeError) as caught:
+        fit_recipe(write, tmp_path, text)
+    (problem,) = caught.value.problems
+    assert str(problem).startswith(f"{tmp_path / 'r.yaml'}:8:28: compile.loss: Keras rejected the first training step: Arguments `target` and `output` must have the same")
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["status"] == "failed"

@@ -12,6 +12,7 @@ import keras
 
 from kcfg.build import BuiltGraph, build_model
 from kcfg.build.objects import ObjectFactory
+from kcfg.build.keras_errors import BUILD_ERRORS, one_line
 from kcfg.build.plugins import load_plugins
 from kcfg.build.summary import summary_text
 from kcfg.recipe.errors import Problem, RecipeError, dotted
@@ -174,7 +175,12 @@ def train(loaded: LoadedRecipe, open_run: Callable[[], RunDir], *, resume: bool)
     callbacks = [*build_callbacks(recipe, prepared.factory), recorder]
     metrics: dict[str, Any] = {}
     if initial_epoch < recipe.fit.epochs:
-        model.fit(**fit_arguments(recipe, train_feed, validation), initial_epoch=initial_epoch, callbacks=callbacks)
+        try:
+            model.fit(**fit_arguments(recipe, train_feed, validation), initial_epoch=initial_epoch, callbacks=callbacks)
+        except BUILD_ERRORS as exc:  # Keras checks targets against outputs and losses in its first step
+            run.update_manifest(status="failed", failure=one_line(exc))
+            path = ("compile", "loss") if "target" in str(exc) else ("fit",)
+            raise RecipeError([Problem(loaded.where(path), dotted(path), f"Keras rejected the first training step: {one_line(exc)}")]) from exc
     if recorder.bad_loss is not None:
         run.update_manifest(status="failed", failure=recorder.bad_loss)
         raise TrainingFailed(f"{recorder.bad_loss}; the last good epoch is kept in {run.path}")
