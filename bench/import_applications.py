@@ -20,11 +20,14 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kcfg.build.quiet_import import import_keras_quietly  # noqa: E402
+
+keras = import_keras_quietly()  # before the modules below import Keras themselves
+
 from kcfg.build import build_model  # noqa: E402
 from kcfg.build.import_model import ImportProblem, import_recipe  # noqa: E402
-from kcfg.build.plugins import load_plugins  # noqa: E402
 from kcfg.build.objects import ObjectFactory  # noqa: E402
-from kcfg.build.quiet_import import import_keras_quietly  # noqa: E402
+from kcfg.build.plugins import load_plugins  # noqa: E402
 from kcfg.recipe import RecipeError, dump_yaml, load_recipe  # noqa: E402
 
 
@@ -53,7 +56,6 @@ def round_trip(keras, name: str, folder: Path) -> str:
 
 
 def main() -> None:
-    keras = import_keras_quietly()
     names = sys.argv[1:] or architectures(keras)
     passed = 0
     with tempfile.TemporaryDirectory() as folder:

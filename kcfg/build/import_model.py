@@ -19,11 +19,9 @@ from typing import Any
 
 import keras
 
-from kcfg.build.objects import LAMBDA_MODULES, ObjectFactory, shape_tuple
+from kcfg.build.import_arguments import ArgumentWriter, is_model, plain_config
+from kcfg.build.objects import ObjectFactory
 
-#: Config keys that are not constructor arguments a recipe writes.
-_SKIPPED = {"name", "build_config", "compile_config"}
-_MODEL_CLASSES = ("Functional", "Model", "Sequential")
 
 
 class ImportProblem(Exception):
@@ -49,39 +47,6 @@ def _is_operation(config: dict[str, Any]) -> bool:
 _MERGE_OPERATIONS = ("Add", "Subtract", "Multiply", "Maximum", "Minimum")
 
 
-def _is_model(config: dict[str, Any]) -> bool:
-    return config.get("class_name") in _MODEL_CLASSES and "layers" in config.get("config", {})
-
-
-def _plain(value: Any) -> Any:
-    """Tuples (raw or serialized as `__tuple__`) become lists, recursively."""
-    if isinstance(value, dict) and value.get("class_name") == "__tuple__":
-        return _plain(value["config"]["value"])
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-def _policy_name(value: Any) -> Any:
-    """A serialized DTypePolicy as its name: Keras writes dtypes both ways."""
-    if isinstance(value, dict) and value.get("class_name") == "DTypePolicy":
-        return value.get("config", {}).get("name")
-    return value
-
-
-def _same(default: Any, value: Any) -> bool:
-    """Equal configs, ignoring the names Keras generates for nested layers."""
-    default, value = _policy_name(default), _policy_name(value)
-    if isinstance(default, dict) and isinstance(value, dict):
-        keys = (set(default) | set(value)) - {"name"}
-        return all(_same(default.get(k), value.get(k)) for k in keys)
-    if isinstance(default, list) and isinstance(value, list):
-        return len(default) == len(value) and all(_same(a, b) for a, b in zip(default, value))
-    return bool(default == value)
-
-
 class ModelImporter:
     """Turns one serialized model (and the models nested in it) into recipe data."""
 
@@ -90,7 +55,7 @@ class ModelImporter:
         self.submodels: dict[str, dict[str, Any]] = {}
         self.signatures: dict[str, str] = {}  # json of a graph -> its submodel name
         self.unknown: list[str] = []
-        self.defaults: dict[str, dict[str, Any]] = {}
+        self.arguments = ArgumentWriter(factory, self.unknown, self.submodel)
 
     def recipe(self, serialized: dict[str, Any]) -> dict[str, Any]:
         graph = self.graph(serialized)
@@ -125,7 +90,7 @@ class ModelImporter:
                 entries[(name, k)] = entry
                 layers[entry] = self.layer_spec(layer) if k == 0 else {"share": name}
                 self.connect(layers, entry, node, entries, several, layer, only_input)
-        refs = _plain(config.get("output_layers") or [])
+        refs = plain_config(config.get("output_layers") or [])
         outputs = [self.reference(ref, entries, several) for ref in ([refs] if refs and isinstance(refs[0], str) else refs)]
         graph: dict[str, Any] = {"inputs": inputs, "layers": layers}
         if outputs and outputs != [next(reversed(layers))]:
@@ -156,7 +121,7 @@ class ModelImporter:
 
     @staticmethod
     def input_spec(config: dict[str, Any]) -> Any:
-        shape = _plain(config.get("batch_shape") or [None, *config.get("shape", [])])
+        shape = plain_config(config.get("batch_shape") or [None, *config.get("shape", [])])
         spec: dict[str, Any] = {"shape": shape[1:]}
         dtype = config.get("dtype")
         if isinstance(dtype, dict):
@@ -188,7 +153,7 @@ class ModelImporter:
             for history in self.histories(layer.get("inbound_nodes", [])):
                 if history[2] > 0:
                     several.add((history[0], history[1]))
-            if layer["config"].get("return_state") or (_is_model(layer) and len(_plain(layer["config"].get("output_layers", []))) > 1 and isinstance(_plain(layer["config"]["output_layers"])[0], list)):
+            if layer["config"].get("return_state") or (is_model(layer) and len(plain_config(layer["config"].get("output_layers", []))) > 1 and isinstance(plain_config(layer["config"]["output_layers"])[0], list)):
                 several.update((layer["config"].get("name", layer.get("name")), k) for k in range(len(layer.get("inbound_nodes", [])) or 1))
         return several
 
@@ -202,7 +167,7 @@ class ModelImporter:
             return self.reference(value["config"]["keras_history"], entries, several)
         if isinstance(value, (list, tuple)):
             return [self.tensor_value(v, entries, several) for v in value]
-        return _plain(value)
+        return plain_config(value)
 
     def connect(self, layers: dict[str, dict[str, Any]], entry: str, node: dict[str, Any], entries: dict[tuple[str, int], str], several: set[tuple[str, int]], layer: dict[str, Any], only_input: str | None) -> None:
         """Write `input:` (unless it is the previous entry) and `call:` for one call of a layer."""
@@ -237,7 +202,7 @@ class ModelImporter:
     # ------------------------------------------------------------------ layers and arguments
 
     def layer_spec(self, layer: dict[str, Any]) -> dict[str, Any]:
-        if _is_model(layer):
+        if is_model(layer):
             return {"type": self.submodel(layer)}
         if _is_operation(layer):
             return self.operation_spec(layer)
@@ -247,7 +212,7 @@ class ModelImporter:
         except ValueError:
             self.unknown.append(f"{layer['config'].get('name')} ({class_name})")
             return {"type": class_name}
-        return {"type": class_name, **self.arguments("layers", class_name, layer["config"])}
+        return {"type": class_name, **self.arguments.arguments("layers", class_name, layer["config"])}
 
     def operation_spec(self, layer: dict[str, Any]) -> dict[str, Any]:
         """A bare `keras.ops` call in the graph (`x + 3.0`): a merge layer when every operand is a
@@ -263,8 +228,8 @@ class ModelImporter:
             self.unknown.append(f"{layer['config'].get('name')} (keras.ops {layer['class_name']})")
             return {"type": "Lambda"}
         parameters = [p for p in inspect.signature(function).parameters][1:]
-        constants = {p: _plain(v) for p, v in zip(parameters, operands[1:])}
-        constants.update({k: _plain(v) for k, v in node.get("kwargs", {}).items()})
+        constants = {p: plain_config(v) for p, v in zip(parameters, operands[1:])}
+        constants.update({k: plain_config(v) for k, v in node.get("kwargs", {}).items()})
         spec: dict[str, Any] = {"type": "Lambda", "function": f"keras.ops.{name}"}
         if constants:
             spec["arguments"] = constants
@@ -281,89 +246,8 @@ class ModelImporter:
             self.submodels[name] = graph
         return self.signatures[signature]
 
-    def required(self, category: str, class_name: str) -> list[str]:
-        """Constructor arguments without a default: always written."""
-        params = inspect.signature(self.factory.keras_class(category, class_name).__init__).parameters.values()
-        return [p.name for p in params if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != "self"]
-
-    def rebuilt_config(self, category: str, class_name: str, given: dict[str, Any]) -> dict[str, Any]:
-        """The config of the class built from only the `given` (serialized) arguments; {} if it cannot be."""
-        key = class_name + json.dumps(given, sort_keys=True, default=str)
-        if key not in self.defaults:
-            try:
-                instance = self.factory.keras_class(category, class_name)(**{k: self.live_value(v) for k, v in given.items()})
-                self.defaults[key] = _plain(keras.saving.serialize_keras_object(instance)["config"])
-            except (TypeError, ValueError, KeyError):
-                self.defaults[key] = {}
-        return self.defaults[key]
-
-    def live_value(self, value: Any) -> Any:
-        """A serialized constructor argument as the object Keras would pass."""
-        if isinstance(value, dict) and value.get("class_name") == "function" and isinstance(value.get("config"), str):
-            return self.factory.function(self.function_name(value["config"], "?"))
-        if isinstance(value, dict) and "class_name" in value:
-            return keras.saving.deserialize_keras_object(value, custom_objects=self.factory.plugins)
-        return shape_tuple(_plain(value))
-
-    def arguments(self, category: str, class_name: str, config: dict[str, Any]) -> dict[str, Any]:
-        """The arguments that rebuild `config`: required ones, then those whose default differs.
-
-        Defaults can depend on other arguments (MaxPooling2D's `strides` follows
-        `pool_size`), so the check is repeated with what was kept so far.
-        """
-        kept = set(self.required(category, class_name))
-        for _ in range(2):
-            rebuilt = self.rebuilt_config(category, class_name, {k: config[k] for k in sorted(kept) if k in config})
-            kept |= {k for k, v in config.items() if k not in _SKIPPED and not _same(rebuilt.get(k), _plain(v))}
-        order = [k for k in config if k in kept and k in self.required(category, class_name)] + [k for k in config if k in kept and k not in self.required(category, class_name)]
-        return {key: self.value(key, _plain(config[key]), class_name) for key in order if key not in _SKIPPED}
-
-    def value(self, key: str, value: Any, owner: str) -> Any:
-        """A config value as a recipe writes it: Keras objects as `{type: ...}` or a class name."""
-        if key == "dtype":
-            return _policy_name(value)
-        if isinstance(value, list):
-            return [self.value(key, v, owner) for v in value]
-        if not (isinstance(value, dict) and "class_name" in value and "config" in value):
-            return value
-        if value["class_name"] == "__lambda__":
-            self.unknown.append(f"a Python lambda in {owner}.{key}")
-            return None
-        if value["class_name"] == "function":
-            return self.function_name(value["config"], owner)
-        category = self.category_of(value)
-        if category is None:
-            self.unknown.append(f"{value['class_name']} in {owner}.{key}")
-            return None
-        if _is_model(value):
-            return {"type": self.submodel(value)}
-        arguments = self.arguments(category, value["class_name"], value["config"])
-        return {"type": value["class_name"], **arguments}  # never a bare name: Keras's get("Constant") cannot build it
-
-    def category_of(self, value: dict[str, Any]) -> str | None:
-        module = str(value.get("module", ""))
-        for category in ("initializers", "regularizers", "constraints", "layers", "optimizers", "losses", "metrics"):
-            if f".{category}" in module or module == f"keras.{category}":
-                try:
-                    self.factory.keras_class(category, value["class_name"])
-                except ValueError:
-                    return None
-                return category
-        return "layers" if value["class_name"] in self.factory.plugins else None
-
-    def function_name(self, name: str, owner: str) -> str:
-        for prefix, module_name in LAMBDA_MODULES.items():
-            module = keras.ops if module_name == "keras.ops" else keras.activations
-            if callable(getattr(module, name, None)):
-                return prefix + name
-        if name in self.factory.plugins:
-            return name
-        self.unknown.append(f"function {name!r} in {owner}")
-        return name
-
-
 def import_recipe(serialized: dict[str, Any], factory: ObjectFactory) -> dict[str, Any]:
     """Recipe data for a serialized Keras model (`config.json` of a `.keras` file)."""
-    if not _is_model(serialized):
+    if not is_model(serialized):
         raise ImportProblem(f"the file holds a {serialized.get('class_name')}, not a functional or Sequential model")
     return ModelImporter(factory).recipe(serialized)
