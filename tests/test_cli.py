@@ -28,7 +28,7 @@ def modules_after(*args: str) -> set[str]:
     return set(result.stderr.split())
 
 
-@pytest.mark.parametrize("args", [("validate", *map(str, RECIPES)), ("--help",), ("validate", "--help"), ("show", str(RECIPES[0])), ("schema",)])
+@pytest.mark.parametrize("args", [("validate", *map(str, RECIPES)), ("--help",), ("validate", "--help"), ("train", "--help"), ("show", str(RECIPES[0])), ("schema",)])
 def test_static_commands_never_import_tensorflow(args: tuple[str, ...]) -> None:
     loaded = modules_after(*args)
     assert "kcfg.cli.app" in loaded
@@ -91,7 +91,7 @@ def test_safe_env_variable(tmp_path: Path) -> None:
 
 
 def test_help_ends_with_examples() -> None:
-    for command in ("validate", "show", "schema"):
+    for command in ("validate", "show", "schema", "summary", "plot", "train", "evaluate", "predict", "smoke", "import"):
         result = run_kcfg(command, "--help")
         assert result.returncode == 0
         assert "Examples:" in result.stdout
