@@ -225,3 +225,15 @@ def test_ctrl_c_exits_130_and_resume_finishes(write, tmp_path: Path) -> None:
     assert json.loads((run / "manifest.json").read_text())["status"] == "interrupted"
     assert run_kcfg("train", str(recipe), "--resume", "--run-dir", str(run)).returncode == 0
     assert history_epochs(run) == [0, 1, 2]
+
+
+def test_predict_from_a_csv_of_pixel_columns(digits_run, tmp_path: Path) -> None:
+    _, run = digits_run
+    with np.load(REPO / "recipes" / "data" / "digits_test.npz") as data:
+        pixels, labels = data["x"].reshape(len(data["x"]), -1)[:40], data["y"][:40]
+    rows = [",".join(f"p{i}" for i in range(64))] + [",".join(str(v) for v in row) for row in pixels]
+    (tmp_path / "in.csv").write_text("\n".join(rows) + "\n")
+    result = run_kcfg("predict", str(run), "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out.npz"))
+    assert result.returncode == 0, result.stderr
+    with np.load(tmp_path / "out.npz") as saved:
+        assert (saved["digit"].argmax(axis=1) == labels).mean() >= 0.9

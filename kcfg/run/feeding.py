@@ -2,8 +2,9 @@
 
 Mapping rules (RECIPE.md section 6): `x`/`y`/`sample_weight` map model input and output
 names to array keys or CSV columns (a list of columns is stacked into one input). Without
-a mapping, a single input reads key `x` (or its own name) and a single output key `y` (or
-its own name); several inputs or outputs read keys named after them. An array whose
+a mapping, a single input reads key `x` (or its own name; from a CSV, every column the
+targets do not use) and a single output key `y` (or its own name); several inputs or
+outputs read keys named after them. An array whose
 sample holds as many values as the input takes is reshaped to it (MNIST's 28x28 images into
 a 784-wide input).
 """
@@ -70,6 +71,14 @@ def _as_dict(mapping: Any, names: list[str]) -> dict[str, Any] | None:
     return dict(mapping)
 
 
+def _mapped_columns(mapping: Any) -> list[str]:
+    if mapping is None:
+        return []
+    if isinstance(mapping, str):
+        return [mapping]
+    return [c for value in mapping.values() for c in ([value] if isinstance(value, str) else value)]
+
+
 class Feeder:
     """Reads one data section (`data.train`, ...) and shapes it for one model."""
 
@@ -118,6 +127,10 @@ class Feeder:
 
     def arrays_feed(self, arrays: Arrays, source: Any, path: KeyPath, with_targets: bool) -> Feed:
         sig = self.signature
+        if isinstance(source, CsvSource) and source.x is None and len(sig.inputs) == 1 and not {*sig.inputs, "x"} & set(arrays):
+            # a CSV without an x mapping for a one-input model: every column the targets do not use
+            used = {c for mapping in (source.y, source.sample_weight) for c in _mapped_columns(mapping)} | (set(sig.outputs) | {"y"} if source.y is None else set())
+            source = source.model_copy(update={"x": {next(iter(sig.inputs)): [c for c in arrays if c not in used]}})
         x = self.pick(arrays, source.x, sig.inputs, "x", path, reshape=True)
         y = self.pick(arrays, source.y, sig.outputs, "y", path, reshape=False) if with_targets else None
         weights = None
