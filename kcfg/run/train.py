@@ -124,7 +124,9 @@ def fit_arguments(recipe: Recipe, train: Feed, validation: Feed | None) -> dict[
         "validation_steps": fit.validation_steps, "validation_freq": fit.validation_freq,
         "class_weight": fit.class_weight, "verbose": verbosity(fit.verbose),
     }
-    if not train.is_stream:
+    if train.is_stream:
+        arguments["shuffle"] = False  # streams shuffle themselves (images: shuffle_buffer); Keras would warn
+    else:
         arguments.update(batch_size=fit.batch_size or DEFAULT_BATCH_SIZE, shuffle=fit.shuffle)
     if validation is not None:
         arguments["validation_data"] = validation.x if validation.is_stream else tuple(p for p in (validation.x, validation.y, validation.sample_weight) if p is not None)
