@@ -71,7 +71,8 @@ def smoke(file: Path, *, real_data: bool = False) -> SmokeResult:
 def _steps(file: Path, real_data: bool) -> float:
     with tempfile.TemporaryDirectory(prefix="kcfg-smoke-") as folder:
         loaded = load_recipe(file, run_variables={"timestamp": "smoke", "run_dir": folder})
-        prepared = prepare(loaded, distribute=False)
+        # XLA's compile time would dominate two steps; a recipe that asks for it (jit_compile: true) keeps it
+        prepared = prepare(loaded, distribute=False, auto_xla=False)
         model = prepared.model
         source: Any = SyntheticSource(source="synthetic", samples=STEPS * BATCH_SIZE, seed=0)
         if real_data:

@@ -64,10 +64,11 @@ def located(loaded: LoadedRecipe, exc: FeedError) -> RecipeError:
     return RecipeError([Problem(loaded.where(exc.path), dotted(exc.path), str(exc))])
 
 
-def prepare(loaded: LoadedRecipe, *, distribute: bool = True) -> Prepared:
+def prepare(loaded: LoadedRecipe, *, distribute: bool = True, auto_xla: bool = True) -> Prepared:
     """Seed, runtime, build and compile (inside the strategy's scope); the feeder for this model.
 
-    `distribute=False` keeps the default strategy (smoke tests of many recipes in one process).
+    Smoke tests of many recipes in one process pass `distribute=False` (the default
+    strategy) and `auto_xla=False` (`jit_compile: auto` compiles without XLA).
     """
     recipe = loaded.recipe
     if recipe.seed is not None:
@@ -81,7 +82,10 @@ def prepare(loaded: LoadedRecipe, *, distribute: bool = True) -> Prepared:
     factory = ObjectFactory(plugins)
     with setup.strategy.scope():
         built = build_model(loaded, plugins)
-        built.model.compile(**compile_arguments(recipe, factory))
+        arguments = compile_arguments(recipe, factory)
+        if not auto_xla and arguments["jit_compile"] == "auto":
+            arguments["jit_compile"] = False
+        built.model.compile(**arguments)
     signature = ModelSignature.of(built.model, output_losses(recipe))
     return Prepared(built, Feeder(signature, loaded.file.parent, recipe.seed, built.model), factory, setup.record)
 
