@@ -28,12 +28,16 @@ fit: {batch_size: 4, epochs: 1, verbose: 0}
 """
 
 
-def fit_recipe(write, tmp_path: Path, text: str, name: str = "r.yaml") -> tuple[dict, Path]:
-    """Train a recipe in this process; returns its metrics and run directory."""
-    run_path = tmp_path / "run"
-    loaded = load_recipe(write(name, text), run_variables={"timestamp": "t", "run_dir": str(run_path)})
+def train_recipe(file: Path, run_path: Path, sets: tuple[str, ...] = ()) -> tuple[dict, Path]:
+    """Train a recipe file in this process into `run_path`; returns its metrics and run directory."""
+    loaded = load_recipe(file, sets=sets, run_variables={"timestamp": "t", "run_dir": str(run_path)})
     run, metrics = train(loaded, lambda: start(run_path, overwrite=True, recipe_file=loaded.file, overrides=[], timestamp="t", seed=None, argv=[]), resume=False)
     return metrics, run.path
+
+
+def fit_recipe(write, tmp_path: Path, text: str, name: str = "r.yaml") -> tuple[dict, Path]:
+    """Train recipe text in this process; returns its metrics and run directory."""
+    return train_recipe(write(name, text), tmp_path / "run")
 
 
 def arrays(n: int = 20, seed: int = 0) -> dict[str, np.ndarray]:
@@ -245,8 +249,7 @@ compile:
 def test_shipped_recipes_with_special_losses_train(tmp_path: Path, recipe: str) -> None:
     from .conftest import REPO
 
-    loaded = load_recipe(REPO / "recipes" / f"{recipe}.yaml", sets=["fit.epochs=1", "fit.verbose=0"], run_variables={"timestamp": "t", "run_dir": str(tmp_path / "run")})
-    _, metrics = train(loaded, lambda: start(tmp_path / "run", overwrite=True, recipe_file=loaded.file, overrides=[], timestamp="t", seed=None, argv=[]), resume=False)
+    metrics, _ = train_recipe(REPO / "recipes" / f"{recipe}.yaml", tmp_path / "run", ("fit.epochs=1", "fit.verbose=0"))
     assert np.isfinite(metrics["train"]["loss"])
     assert (tmp_path / "run" / "model.keras").is_file()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Literal
 
 Path = tuple[str | int, ...]
@@ -57,6 +58,18 @@ class RecipeError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class PathProblem(Exception):
+    """A problem found after validation (data that does not fit, a runtime the machine lacks),
+    known by its recipe path; `located` places it in the file."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+    def located(self, where: Callable[[Path], Location]) -> RecipeError:
+        return RecipeError([Problem(where(self.path), dotted(self.path), str(self))])
 
 
 def dotted(path: Path) -> str:

@@ -20,18 +20,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kcfg.recipe.errors import Path as KeyPath
+from kcfg.recipe.errors import Path as KeyPath, PathProblem
 from kcfg.recipe.schema import CsvSource, ImagesSource, KerasSource, NpzSource, PythonSource, SyntheticSource
 from kcfg.run.sources import Arrays, SourceError, call_python, read_csv, read_images, read_keras, read_npz
 from kcfg.run.synthetic import synthetic_arrays
 
 
-class FeedError(Exception):
+class FeedError(PathProblem):
     """Data that does not fit the model: reported at `path` of the recipe."""
-
-    def __init__(self, path: KeyPath, message: str) -> None:
-        super().__init__(message)
-        self.path = path
 
 
 @dataclass

@@ -16,16 +16,12 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from kcfg.recipe.errors import Path as KeyPath
+from kcfg.recipe.errors import Path as KeyPath, PathProblem
 from kcfg.recipe.schema import DistributeSpec, Runtime
 
 
-class RuntimeProblem(Exception):
+class RuntimeProblem(PathProblem):
     """A runtime setting this machine or cluster cannot honour; reported at `path`, exit 2."""
-
-    def __init__(self, path: KeyPath, message: str) -> None:
-        super().__init__(message)
-        self.path = path
 
 
 @dataclass

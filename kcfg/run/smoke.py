@@ -21,7 +21,7 @@ from kcfg.recipe.load import load_recipe
 from kcfg.recipe.schema import SyntheticSource
 from kcfg.run.feeding import FeedError, pipeline
 from kcfg.run.saved_model import load_saved_model
-from kcfg.run.train import located, prepare
+from kcfg.run.train import prepare
 
 STEPS = 2
 BATCH_SIZE = 8
@@ -82,7 +82,7 @@ def _steps(file: Path, real_data: bool) -> float:
         try:
             feed = pipeline(prepared.feeder.feed(source, ("data", "train")), source, BATCH_SIZE, False, 0)
         except FeedError as exc:
-            raise located(loaded, exc) from exc
+            raise exc.located(loaded.where) from exc
         arguments: dict[str, Any] = {"x": feed.x, "y": feed.y, "sample_weight": feed.sample_weight, "epochs": 1, "verbose": 0}
         arguments.update(steps_per_epoch=STEPS) if feed.is_stream else arguments.update(batch_size=BATCH_SIZE, shuffle=False)
         loss = float(model.fit(**arguments).history["loss"][-1])

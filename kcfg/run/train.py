@@ -15,7 +15,7 @@ from kcfg.build.objects import ObjectFactory
 from kcfg.build.keras_errors import BUILD_ERRORS, one_line
 from kcfg.build.plugins import load_plugins
 from kcfg.build.summary import summary_text
-from kcfg.recipe.errors import Problem, RecipeError, dotted
+from kcfg.recipe.errors import PathProblem
 from kcfg.recipe.graph_checks import output_names
 from kcfg.recipe.load import LoadedRecipe
 from kcfg.recipe.schema import Recipe, plain
@@ -60,10 +60,6 @@ def output_losses(recipe: Recipe) -> dict[str, Any]:
     return {name: loss for name in outputs}
 
 
-def located(loaded: LoadedRecipe, exc: FeedError) -> RecipeError:
-    return RecipeError([Problem(loaded.where(exc.path), dotted(exc.path), str(exc))])
-
-
 def prepare(loaded: LoadedRecipe, *, distribute: bool = True, auto_xla: bool = True) -> Prepared:
     """Seed, runtime, build and compile (inside the strategy's scope); the feeder for this model.
 
@@ -77,7 +73,7 @@ def prepare(loaded: LoadedRecipe, *, distribute: bool = True, auto_xla: bool = T
     try:
         setup = configure(runtime, recipe.seed)
     except RuntimeProblem as exc:
-        raise RecipeError([Problem(loaded.where(exc.path), dotted(exc.path), str(exc))]) from exc
+        raise exc.located(loaded.where) from exc
     plugins = load_plugins(recipe.plugins, loaded.file.parent, loaded.where)
     factory = ObjectFactory(plugins)
     with setup.strategy.scope():
@@ -95,7 +91,7 @@ def fit_feeds(loaded: LoadedRecipe, feeder: Feeder) -> tuple[Feed, Feed | None]:
     recipe = loaded.recipe
     data, fit = recipe.data, recipe.fit
     if data is None or data.train is None:
-        raise RecipeError([Problem(loaded.where(("data",)), "data.train", "training needs data.train (a synthetic source trains on random data)")])
+        raise FeedError(("data", "train"), "training needs data.train (a synthetic source trains on random data)").located(loaded.where)
     batch_size = fit.batch_size or DEFAULT_BATCH_SIZE
     try:
         train = feeder.feed(data.train, ("data", "train"))
@@ -106,7 +102,7 @@ def fit_feeds(loaded: LoadedRecipe, feeder: Feeder) -> tuple[Feed, Feed | None]:
             except FeedError as exc:
                 raise FeedError(("fit", "validation_split"), str(exc)) from exc
     except FeedError as exc:
-        raise located(loaded, exc) from exc
+        raise exc.located(loaded.where) from exc
     train = pipeline(train, data.train, batch_size, fit.shuffle, recipe.seed)
     if validation is not None:
         validation = pipeline(validation, data.validation or data.train, fit.validation_batch_size or batch_size, False, recipe.seed)
@@ -186,7 +182,7 @@ def train(loaded: LoadedRecipe, open_run: Callable[[], RunDir], *, resume: bool)
         except BUILD_ERRORS as exc:  # Keras checks targets against outputs and losses in its first step
             run.update_manifest(status="failed", failure=one_line(exc))
             path = ("compile", "loss") if "target" in str(exc) else ("fit",)
-            raise RecipeError([Problem(loaded.where(path), dotted(path), f"Keras rejected the first training step: {one_line(exc)}")]) from exc
+            raise PathProblem(path, f"Keras rejected the first training step: {one_line(exc)}").located(loaded.where) from exc
     if recorder.bad_loss is not None:
         run.update_manifest(status="failed", failure=recorder.bad_loss)
         raise TrainingFailed(f"{recorder.bad_loss}; the last good epoch is kept in {run.path}")
@@ -207,7 +203,7 @@ def evaluate_on(loaded: LoadedRecipe, feeder: Feeder, model: Any, source: Any) -
     try:
         feed = feeder.feed(source, ("data", "test"))
     except FeedError as exc:
-        raise located(loaded, exc) from exc
+        raise exc.located(loaded.where) from exc
     batch_size = recipe.evaluate.batch_size or recipe.fit.batch_size or DEFAULT_BATCH_SIZE
     feed = pipeline(feed, source, batch_size, False, recipe.seed)
     arguments: dict[str, Any] = {"x": feed.x, "y": feed.y, "sample_weight": feed.sample_weight, "steps": recipe.evaluate.steps, "verbose": 0, "return_dict": True}
