@@ -237,3 +237,10 @@ def test_predict_from_a_csv_of_pixel_columns(digits_run, tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     with np.load(tmp_path / "out.npz") as saved:
         assert (saved["digit"].argmax(axis=1) == labels).mean() >= 0.9
+
+
+def test_recipe_warnings_are_printed_once(write, tmp_path: Path) -> None:
+    recipe = write("warn.yaml", TINY.replace("    y: {type: Dense, units: 1}", "    unused: {type: Dense, units: 3, input: x}\n    y: {type: Dense, units: 1, input: hidden}"))
+    result = run_kcfg("train", str(recipe), "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("warning: nothing reads layer 'unused'") == 1

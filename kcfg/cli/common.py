@@ -28,8 +28,8 @@ def print_problems(problems: list[Problem]) -> None:
         print(problem, file=sys.stderr)
 
 
-def load_or_exit(file: Path, sets: list[str], unsets: list[str], safe: bool, run_variables: dict[str, str] | None = None) -> LoadedRecipe:
-    """Load a recipe; on problems print them one per line and exit 2."""
+def load_or_exit(file: Path, sets: list[str], unsets: list[str], safe: bool, run_variables: dict[str, str] | None = None, *, warn: bool = True) -> LoadedRecipe:
+    """Load a recipe; on problems print them one per line and exit 2. Warnings print unless `warn` is off."""
     from kcfg.recipe import RecipeError, load_recipe
 
     try:
@@ -37,7 +37,8 @@ def load_or_exit(file: Path, sets: list[str], unsets: list[str], safe: bool, run
     except RecipeError as exc:
         print_problems(exc.problems)
         raise typer.Exit(EXIT_INVALID) from None
-    print_problems(loaded.warnings)
+    if warn:
+        print_problems(loaded.warnings)
     return loaded
 
 

@@ -49,7 +49,7 @@ def train(
     run: RunDir | None = None
     if resume:
         try:
-            run = RunDir(run_dir) if run_dir else newest_run(str(load_or_exit(recipe, set_, unset, safe, {"timestamp": "*"}).run_dir("*")))
+            run = RunDir(run_dir) if run_dir else newest_run(str(load_or_exit(recipe, set_, unset, safe, {"timestamp": "*"}, warn=False).run_dir("*")))
             manifest = run.manifest()
         except RunDirError as exc:
             raise fail(f"kcfg train --resume: {exc}", EXIT_INVALID) from None
@@ -57,7 +57,8 @@ def train(
         if not set_ and not unset:  # continue with the overrides the run started with
             set_ = [o for o in manifest.get("overrides", []) if not o.startswith("~")]
             unset = [o[1:] for o in manifest.get("overrides", []) if o.startswith("~")]
-    loaded = load_or_exit(recipe, set_, unset, safe, {"timestamp": timestamp})
+    # load twice: the run directory may depend on the recipe, and the recipe on ${run_dir}
+    loaded = load_or_exit(recipe, set_, unset, safe, {"timestamp": timestamp}, warn=False)
     path = run.path if run else run_dir or loaded.run_dir(timestamp)
     loaded = load_or_exit(recipe, set_, unset, safe, {"timestamp": timestamp, "run_dir": str(path)})
 
