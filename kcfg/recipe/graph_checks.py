@@ -69,9 +69,11 @@ class GraphChecker:
         self.submodels = submodels
 
     def check_all(self, model: Graph) -> None:
-        for name in self.submodels:
+        for name, graph in self.submodels.items():
             if keras_class("layers", name) is not None:
                 self.report.error(("submodels", name), f"submodel {name!r} has the name of a Keras layer; rename it")
+            if graph.name is not None:  # two instances with one Keras name would clash in the model
+                self.report.error(("submodels", name, "name"), "each instance of a submodel is named after the layer entry that uses it; remove `name:`", key=("submodels", name))
         self.check_submodel_cycles()
         self.check_graph(model, ("model",))
         for name, graph in self.submodels.items():

@@ -136,7 +136,7 @@ class LayerSpec(Section):
 class Graph(Section):
     """A layer graph: `model`, or one entry of `submodels`."""
 
-    name: str | None = Field(None, description="Keras model name; default: the recipe name (or the submodel key).")
+    name: str | None = Field(None, description="Keras model name of `model`; default: the recipe name. Submodel instances are named after the entries that use them.")
     inputs: dict[str, InputEntry] = Field(min_length=1, description="Named inputs; `img: [32, 32, 3]` is shorthand for `{shape: [...]}`.")
     layers: dict[str, LayerSpec] = Field(min_length=1, description="Ordered layers; each key is the Keras layer name.")
     outputs: NameList | None = Field(None, description="Output layer name(s); default: the last layer.")
