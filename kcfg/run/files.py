@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 #: Every temporary file starts with this, so a resumed run can sweep up a killed run's leftovers.
@@ -14,15 +16,21 @@ def temporary_beside(path: Path) -> Path:
     return path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
 
 
-def write_atomically(path: Path, data: bytes | str) -> None:
-    """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`."""
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """Yield a temporary path for a writer that names its own file (Keras, NumPy); rename it over `path` after."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_beside(path)
-    with open(tmp, "wb") as handle:
+    yield tmp
+    os.replace(tmp, path)
+
+
+def write_atomically(path: Path, data: bytes | str) -> None:
+    """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`."""
+    with replacing(path) as tmp, open(tmp, "wb") as handle:
         handle.write(data.encode("utf-8") if isinstance(data, str) else data)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def remove_temporaries(folder: Path) -> None:

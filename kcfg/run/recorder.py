@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import keras
 
-from kcfg.run.files import temporary_beside
+from kcfg.run.files import replacing
 from kcfg.run.run_dir import RESUME_WEIGHTS, RunDir
 
 
@@ -35,10 +34,8 @@ class RunRecorder(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.bad_loss is not None:
             return
-        target = self.run.path / RESUME_WEIGHTS
-        tmp = temporary_beside(target)
-        self.model.save_weights(tmp)
-        os.replace(tmp, target)
+        with replacing(self.run.path / RESUME_WEIGHTS) as tmp:
+            self.model.save_weights(tmp)
         self.rows.append({"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}})
         self.run.write_history(self.rows)
         self.run.update_manifest(epochs_completed=epoch + 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,8 +10,8 @@ from typing import Any
 import keras
 
 from kcfg.build import BuiltGraph, build_model
-from kcfg.build.objects import ObjectFactory
 from kcfg.build.keras_errors import BUILD_ERRORS, one_line
+from kcfg.build.objects import ObjectFactory
 from kcfg.build.plugins import load_plugins
 from kcfg.build.summary import summary_text
 from kcfg.recipe.errors import PathProblem
@@ -23,7 +22,7 @@ from kcfg.recipe.yaml_io import dump_yaml
 from kcfg.run.callbacks import build_callbacks
 from kcfg.run.compile_options import compile_arguments
 from kcfg.run.feeding import Feed, FeedError, Feeder, ModelSignature, pipeline, split_off
-from kcfg.run.files import temporary_beside, write_atomically
+from kcfg.run.files import replacing, write_atomically
 from kcfg.run.recorder import RunRecorder
 from kcfg.run.runtime import RuntimeProblem, configure
 from kcfg.run.run_dir import RESUME_WEIGHTS, RunDir
@@ -136,10 +135,8 @@ def fit_arguments(recipe: Recipe, train: Feed, validation: Feed | None) -> dict[
 
 
 def save_model(model: Any, run: RunDir) -> None:
-    target = run.path / "model.keras"
-    tmp = temporary_beside(target)
-    model.save(tmp)
-    os.replace(tmp, target)
+    with replacing(run.path / "model.keras") as tmp:
+        model.save(tmp)
 
 
 def train(loaded: LoadedRecipe, open_run: Callable[[], RunDir], *, resume: bool) -> tuple[RunDir, dict[str, Any]]:

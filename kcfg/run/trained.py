@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from kcfg.build.plugins import load_plugins
 from kcfg.recipe.load import LoadedRecipe, load_recipe
 from kcfg.recipe.schema import CsvSource, NpzSource
 from kcfg.run.feeding import FeedError, Feeder, ModelSignature
-from kcfg.run.files import temporary_beside, write_atomically
+from kcfg.run.files import replacing, write_atomically
 from kcfg.run.run_dir import RunDir, RunDirError
 from kcfg.run.saved_model import load_saved_model
 from kcfg.run.train import evaluate_on, output_losses
@@ -84,9 +83,8 @@ def write_predictions(outputs: dict[str, np.ndarray], path: Path) -> None:
     """npz: one array per output name; csv: one column per output value (`name` or `name_i`)."""
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        tmp = temporary_beside(path)
-        np.savez(tmp, **outputs)
-        os.replace(tmp, path)
+        with replacing(path) as tmp:
+            np.savez(tmp, **outputs)
         return
     if suffix != ".csv":
         raise FeedError((), f"{path}: predictions are written as .npz or .csv")
