@@ -43,6 +43,11 @@ class Feed:
     def is_stream(self) -> bool:
         return self.samples is None
 
+    def keras_arguments(self, batch_size: int) -> dict[str, Any]:
+        """`x`, `y`, `sample_weight` for fit/evaluate, and `batch_size` for arrays (streams batch themselves)."""
+        arguments = {"x": self.x, "y": self.y, "sample_weight": self.sample_weight}
+        return arguments if self.is_stream else {**arguments, "batch_size": batch_size}
+
 
 @dataclass
 class ModelSignature:

@@ -83,9 +83,9 @@ def _steps(file: Path, real_data: bool) -> float:
             feed = pipeline(prepared.feeder.feed(source, ("data", "train")), source, BATCH_SIZE, False, 0)
         except FeedError as exc:
             raise exc.located(loaded.where) from exc
-        arguments: dict[str, Any] = {"x": feed.x, "y": feed.y, "sample_weight": feed.sample_weight, "epochs": 1, "verbose": 0}
-        arguments.update(steps_per_epoch=STEPS) if feed.is_stream else arguments.update(batch_size=BATCH_SIZE, shuffle=False)
-        loss = float(model.fit(**arguments).history["loss"][-1])
+        steps = STEPS if feed.is_stream else None  # arrays hold exactly STEPS batches
+        history = model.fit(**feed.keras_arguments(BATCH_SIZE), steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0)
+        loss = float(history.history["loss"][-1])
         if not math.isfinite(loss):
             raise SmokeFailure(f"the training loss is {loss} after {STEPS} steps")
         probe = _probe_inputs(prepared)

@@ -118,15 +118,13 @@ def verbosity(setting: Any) -> int:
 def fit_arguments(recipe: Recipe, train: Feed, validation: Feed | None) -> dict[str, Any]:
     fit = recipe.fit
     arguments: dict[str, Any] = {
-        "x": train.x, "y": train.y, "sample_weight": train.sample_weight,
+        **train.keras_arguments(fit.batch_size or DEFAULT_BATCH_SIZE),
         "epochs": fit.epochs, "steps_per_epoch": fit.steps_per_epoch,
         "validation_steps": fit.validation_steps, "validation_freq": fit.validation_freq,
         "class_weight": fit.class_weight, "verbose": verbosity(fit.verbose),
+        # streams shuffle themselves (images: shuffle_buffer); Keras would only warn
+        "shuffle": fit.shuffle and not train.is_stream,
     }
-    if train.is_stream:
-        arguments["shuffle"] = False  # streams shuffle themselves (images: shuffle_buffer); Keras would warn
-    else:
-        arguments.update(batch_size=fit.batch_size or DEFAULT_BATCH_SIZE, shuffle=fit.shuffle)
     if validation is not None:
         arguments["validation_data"] = validation.x if validation.is_stream else tuple(p for p in (validation.x, validation.y, validation.sample_weight) if p is not None)
         if not validation.is_stream:
@@ -203,7 +201,5 @@ def evaluate_on(loaded: LoadedRecipe, feeder: Feeder, model: Any, source: Any) -
         raise exc.located(loaded.where) from exc
     batch_size = recipe.evaluate.batch_size or recipe.fit.batch_size or DEFAULT_BATCH_SIZE
     feed = pipeline(feed, source, batch_size, False, recipe.seed)
-    arguments: dict[str, Any] = {"x": feed.x, "y": feed.y, "sample_weight": feed.sample_weight, "steps": recipe.evaluate.steps, "verbose": 0, "return_dict": True}
-    if not feed.is_stream:
-        arguments["batch_size"] = batch_size
-    return {k: float(v) for k, v in model.evaluate(**arguments).items()}
+    metrics = model.evaluate(**feed.keras_arguments(batch_size), steps=recipe.evaluate.steps, verbose=0, return_dict=True)
+    return {k: float(v) for k, v in metrics.items()}
