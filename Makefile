@@ -41,10 +41,10 @@ schema: setup
 	$(KCFG) schema > schemas/recipe.schema.json
 
 docs: setup
-	$(PY) -m kcfg.recipe.reference > docs/reference.md
+	$(PY) -m tools.write_reference > docs/reference.md
 
 catalog: setup
-	$(PY) -m kcfg.build.make_catalog
+	$(PY) -m tools.make_catalog
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis build *.egg-info

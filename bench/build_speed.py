@@ -79,9 +79,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    from kcfg.build import build_model
-    from kcfg.build.graph import FRAMES_PER_LAYER
-    from kcfg.build.quiet_import import import_keras_quietly
+    from kcfg.builder import build_model
+    from kcfg.builder.graph import FRAMES_PER_LAYER
+    from kcfg.cli.keras_import import import_keras_quietly
 
     print(f"python {sys.version.split()[0]}, runs: {args.runs}")
     with tempfile.TemporaryDirectory() as folder:

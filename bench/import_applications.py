@@ -20,14 +20,14 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kcfg.build.quiet_import import import_keras_quietly  # noqa: E402
+from kcfg.cli.keras_import import import_keras_quietly  # noqa: E402
 
 keras = import_keras_quietly()  # before the modules below import Keras themselves
 
-from kcfg.build import build_model  # noqa: E402
-from kcfg.build.import_model import ImportProblem, import_recipe  # noqa: E402
-from kcfg.build.objects import ObjectFactory  # noqa: E402
-from kcfg.build.plugins import load_plugins  # noqa: E402
+from kcfg.builder import build_model  # noqa: E402
+from kcfg.importer.model_config import ImportProblem, import_recipe  # noqa: E402
+from kcfg.builder.objects import ObjectFactory  # noqa: E402
+from kcfg.builder.plugins import load_plugins  # noqa: E402
 from kcfg.recipe import RecipeError, dump_yaml, load_recipe  # noqa: E402
 
 

@@ -9,8 +9,8 @@ import pytest
 keras = pytest.importorskip("keras")
 from keras import layers  # noqa: E402
 
-from kcfg.build import build_model  # noqa: E402
-from kcfg.build.summary import summary_text  # noqa: E402
+from kcfg.builder import build_model  # noqa: E402
+from kcfg.builder.summary import summary_text  # noqa: E402
 from kcfg.recipe import RecipeError, load_recipe  # noqa: E402
 
 from .conftest import REPO, run_kcfg  # noqa: E402

@@ -10,7 +10,7 @@ import pytest
 keras = pytest.importorskip("keras")
 from keras import layers, ops  # noqa: E402
 
-from kcfg.build import build_model  # noqa: E402
+from kcfg.builder import build_model  # noqa: E402
 from kcfg.recipe import load_recipe  # noqa: E402
 
 from .conftest import RECIPES, REPO  # noqa: E402

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kcfg.recipe import RecipeError, load_recipe
-from kcfg.recipe.reference import render
+from tools.write_reference import render
 
 from .conftest import REPO
 
@@ -144,7 +144,7 @@ def cookbook_pairs() -> list[tuple[Block, Block]]:
 @pytest.mark.parametrize(("code", "recipe"), cookbook_pairs(), ids=lambda b: b.id)
 def test_cookbook_keras_code_builds_the_same_model_as_its_recipe(code: Block, recipe: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     keras = pytest.importorskip("keras")
-    from kcfg.build import build_model
+    from kcfg.builder import build_model
 
     folder = recipe_dir(tmp_path)
     monkeypatch.chdir(folder)

@@ -78,6 +78,6 @@ def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_plot_without_shapes_imports_no_tensorflow(tmp_path: Path) -> None:
     loaded = modules_after("plot", "recipes/siamese.yaml", "-o", str(tmp_path / "g.dot"))
-    assert "kcfg.build.plot" in loaded
+    assert "kcfg.builder.plot" in loaded
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
     assert (tmp_path / "g.dot").exists()

@@ -47,6 +47,6 @@ def test_seed_models_are_shipped() -> None:
 @pytest.mark.slow
 def test_catalog_matches_installed_keras() -> None:
     """Regenerating the catalog from the installed Keras must give the shipped file (`make catalog`)."""
-    from kcfg.build.make_catalog import CATALOG_FILE, generate, render
+    from tools.make_catalog import CATALOG_FILE, generate, render
 
     assert CATALOG_FILE.read_text() == render(generate()), "keras_catalog.json is stale: run `make catalog`"

@@ -15,10 +15,10 @@ from .conftest import RECIPES, REPO, run_kcfg
 
 keras = pytest.importorskip("keras")
 
-from kcfg.build import build_model  # noqa: E402
-from kcfg.build.import_model import import_recipe  # noqa: E402
-from kcfg.build.objects import ObjectFactory  # noqa: E402
-from kcfg.build.plugins import load_plugins  # noqa: E402
+from kcfg.builder import build_model  # noqa: E402
+from kcfg.importer.model_config import import_recipe  # noqa: E402
+from kcfg.builder.objects import ObjectFactory  # noqa: E402
+from kcfg.builder.plugins import load_plugins  # noqa: E402
 from kcfg.recipe import dump_yaml, load_recipe  # noqa: E402
 
 from .keras_structure import structure  # noqa: E402

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:  # the stages import pydantic and Keras: only load them when a command runs
-    from kcfg.build import BuiltGraph
+    from kcfg.builder import BuiltGraph
     from kcfg.recipe import LoadedRecipe, Problem
 
 #: Exit codes of RECIPE.md section 10.
@@ -59,8 +59,8 @@ def debug_requested(argv: list[str]) -> bool:
 
 def build_or_exit(loaded: LoadedRecipe) -> BuiltGraph:
     """Build the recipe's model; on a Keras error print it on the layer's line and exit 2."""
-    from kcfg.build import build_model
-    from kcfg.build.quiet_import import import_keras_quietly
+    from kcfg.builder import build_model
+    from kcfg.cli.keras_import import import_keras_quietly
     from kcfg.recipe import RecipeError
 
     import_keras_quietly()

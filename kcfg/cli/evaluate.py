@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 @contextmanager
 def trained_run(target: Path, safe: bool) -> Iterator[TrainedRun]:
     """Open a run (or a recipe's newest run); recipe, data and run problems exit 2 on one line each."""
-    from kcfg.build.quiet_import import import_keras_quietly
+    from kcfg.cli.keras_import import import_keras_quietly
 
     import_keras_quietly()
     from kcfg.recipe import RecipeError

@@ -28,12 +28,12 @@ def import_model(
 
         kcfg import custom.keras --plugin my_layers -o custom.yaml
     """
-    from kcfg.build.quiet_import import import_keras_quietly
+    from kcfg.cli.keras_import import import_keras_quietly
 
     import_keras_quietly()
-    from kcfg.build.import_model import ImportProblem, import_recipe, read_model_config
-    from kcfg.build.objects import ObjectFactory
-    from kcfg.build.plugins import load_plugins
+    from kcfg.importer.model_config import ImportProblem, import_recipe, read_model_config
+    from kcfg.builder.objects import ObjectFactory
+    from kcfg.builder.plugins import load_plugins
     from kcfg.recipe import Location, RecipeError, dump_yaml, load_recipe
     from kcfg.run.files import write_atomically
 

@@ -32,7 +32,7 @@ def plot(
     """
     import graphviz
 
-    from kcfg.build.plot import FORMATS, GraphDrawing, rendered
+    from kcfg.builder.plot import FORMATS, GraphDrawing, rendered
     from kcfg.run.files import write_atomically
 
     loaded = load_or_exit(recipe, set_, unset, safe)

@@ -39,7 +39,7 @@ class RecipeSmokeFailed(Exception):
 class RecipeItem(pytest.Item):
     def runtest(self) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        from kcfg.build.quiet_import import import_keras_quietly
+        from kcfg.cli.keras_import import import_keras_quietly
 
         import_keras_quietly()
         from kcfg.run.smoke import smoke

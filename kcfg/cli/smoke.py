@@ -52,7 +52,7 @@ def smoke(
 
         kcfg smoke recipes/ --junit smoke.xml
     """
-    from kcfg.build.quiet_import import import_keras_quietly
+    from kcfg.cli.keras_import import import_keras_quietly
 
     import_keras_quietly()
     from kcfg.run.files import write_atomically

@@ -41,7 +41,7 @@ def train(
 
         kcfg train recipes/digits_cnn.yaml --resume
     """
-    from kcfg.build.quiet_import import import_keras_quietly
+    from kcfg.cli.keras_import import import_keras_quietly
     from kcfg.run.files import remove_temporaries
     from kcfg.run.run_dir import RunDir, RunDirError, new_timestamp, newest_run, start
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kcfg.build.objects import ObjectFactory
+from kcfg.builder.objects import ObjectFactory
 from kcfg.recipe.schema import Recipe, plain
 
 #: Callback arguments naming a file (its folder is created) or a folder (created).

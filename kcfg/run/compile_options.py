@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kcfg.build.objects import ObjectFactory
+from kcfg.builder.objects import ObjectFactory
 from kcfg.recipe.graph_checks import output_names
 from kcfg.recipe.object_checks import Y_PRED_LOSS
 from kcfg.recipe.schema import Compile, KerasObject, Recipe, plain

@@ -14,7 +14,7 @@ from typing import Any
 import keras
 
 import kcfg.run.losses  # noqa: F401 - registers the y_pred loss that compiled models refer to
-from kcfg.build.objects import ObjectFactory
+from kcfg.builder.objects import ObjectFactory
 from kcfg.recipe.schema import Recipe
 
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import keras
 
-from kcfg.build import BuiltGraph, build_model
-from kcfg.build.keras_errors import BUILD_ERRORS, one_line
-from kcfg.build.objects import ObjectFactory
-from kcfg.build.plugins import load_plugins
-from kcfg.build.summary import summary_text
+from kcfg.builder import BuiltGraph, build_model
+from kcfg.builder.keras_errors import BUILD_ERRORS, one_line
+from kcfg.builder.objects import ObjectFactory
+from kcfg.builder.plugins import load_plugins
+from kcfg.builder.summary import summary_text
 from kcfg.recipe.errors import PathProblem
 from kcfg.recipe.graph_checks import output_names
 from kcfg.recipe.load import LoadedRecipe

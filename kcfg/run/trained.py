@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from kcfg.build.objects import ObjectFactory
-from kcfg.build.plugins import load_plugins
+from kcfg.builder.objects import ObjectFactory
+from kcfg.builder.plugins import load_plugins
 from kcfg.recipe.load import LoadedRecipe, load_recipe
 from kcfg.recipe.schema import CsvSource, NpzSource
 from kcfg.run.feeding import FeedError, Feeder, ModelSignature

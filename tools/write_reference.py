@@ -1,4 +1,4 @@
-"""`docs/reference.md`: every recipe key, written from the JSON Schema so it cannot drift (`make docs`)."""
+"""Developer tool: `docs/reference.md`, every recipe key, written from the JSON Schema so it cannot drift (`make docs`)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kcfg.build.graph import BuiltGraph
+from kcfg.builder.graph import BuiltGraph
 
 #: Lets Keras use its own widths (88 characters, 108 with the Connected to column) off a terminal.
 _WIDE_CONSOLE = 200

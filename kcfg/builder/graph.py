@@ -12,9 +12,9 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from kcfg.build.keras_errors import reported_at
-from kcfg.build.objects import ObjectFactory
-from kcfg.build.plugins import Plugins, load_plugins
+from kcfg.builder.keras_errors import reported_at
+from kcfg.builder.objects import ObjectFactory
+from kcfg.builder.plugins import Plugins, load_plugins
 from kcfg.recipe.errors import Path, Problem, dotted
 from kcfg.recipe.graph_checks import Reference, call_references, layer_inputs, output_names
 from kcfg.recipe.load import LoadedRecipe

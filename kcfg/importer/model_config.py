@@ -19,8 +19,8 @@ from typing import Any
 
 import keras
 
-from kcfg.build.import_arguments import ArgumentWriter, is_model, plain_config
-from kcfg.build.objects import ObjectFactory
+from kcfg.importer.arguments import ArgumentWriter, is_model, plain_config
+from kcfg.builder.objects import ObjectFactory
 
 
 

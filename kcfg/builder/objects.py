@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from kcfg.build.plugins import Plugins
+from kcfg.builder.plugins import Plugins
 from kcfg.recipe.catalog import argument_category
 
 #: Catalog category -> (public Keras module, base class every object of it derives from).

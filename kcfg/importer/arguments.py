@@ -14,7 +14,7 @@ from typing import Any
 
 import keras
 
-from kcfg.build.objects import LAMBDA_MODULES, ObjectFactory, shape_tuple
+from kcfg.builder.objects import LAMBDA_MODULES, ObjectFactory, shape_tuple
 
 #: Config keys that are not constructor arguments a recipe writes.
 SKIPPED = {"name", "build_config", "compile_config"}

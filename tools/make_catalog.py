@@ -1,4 +1,4 @@
-"""Generate `kcfg/recipe/keras_catalog.json` from the installed Keras (`make catalog`).
+"""Developer tool: generate `kcfg/recipe/keras_catalog.json` from the installed Keras (`make catalog`).
 
 The catalog lets `kcfg validate` check layer types and constructor arguments without
 importing TensorFlow. A test regenerates it and fails when the shipped file is stale.
@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kcfg.build.objects import KERAS_MODULES
+from kcfg.builder.objects import KERAS_MODULES
 
-CATALOG_FILE = Path(__file__).resolve().parent.parent / "recipe" / "keras_catalog.json"
+from kcfg.recipe.catalog import CATALOG_FILE
 
 #: category -> module whose ALL_OBJECTS_DICT lists the names `keras.<category>.get()` accepts
 REGISTRIES = {

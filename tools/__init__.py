@@ -1,0 +1,1 @@
+"""Developer-only generators (`make catalog`, `make docs`): not part of the installed package."""
