@@ -18,7 +18,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 REPO = Path(__file__).resolve().parent.parent
@@ -47,7 +49,7 @@ def residual_recipe(n_layers: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def hand_written(n_layers: int):
+def hand_written(n_layers: int) -> Any:
     """The same graph as `residual_recipe`, as a Keras user writes it."""
     import keras
     from keras import layers
@@ -67,7 +69,7 @@ def hand_written(n_layers: int):
     return keras.Model(x, previous, name="stack")
 
 
-def timed(function, *args) -> float:
+def timed(function: Callable[..., Any], *args: Any) -> float:
     """Seconds one call takes, starting from a collected heap."""
     gc.collect()
     start = time.perf_counter()

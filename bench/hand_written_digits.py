@@ -7,7 +7,7 @@ import numpy as np
 from keras import layers
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from epoch_timer import EpochTimer  # noqa: E402
+from epoch_timer import EpochTimer
 
 data_file, epochs, batch_size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 keras.utils.set_random_seed(42)

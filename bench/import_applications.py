@@ -16,26 +16,27 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kcfg.cli.keras_import import import_keras_quietly  # noqa: E402
+from kcfg.cli.keras_import import import_keras_quietly
 
 keras = import_keras_quietly()  # before the modules below import Keras themselves
 
 from kcfg.builder import build_model  # noqa: E402
-from kcfg.importer.model_config import ImportProblem, import_recipe  # noqa: E402
 from kcfg.builder.objects import ObjectFactory  # noqa: E402
 from kcfg.builder.plugins import load_plugins  # noqa: E402
-from kcfg.recipe import RecipeError, dump_yaml, load_recipe  # noqa: E402
+from kcfg.importer.model_config import ImportProblem, import_recipe  # noqa: E402
+from kcfg.recipe import Location, RecipeError, dump_yaml, load_recipe  # noqa: E402
 
 
-def architectures(keras) -> list[str]:
+def architectures(keras: Any) -> list[str]:
     return sorted(name for name, obj in vars(keras.applications).items() if inspect.isfunction(obj) and name[0].isupper())
 
 
-def round_trip(keras, name: str, folder: Path) -> str:
+def round_trip(keras: Any, name: str, folder: Path) -> str:
     """Import without plugins; when the model uses classes private to its application module
     (ConvNeXt's LayerScale), import again with that module as the plugin, as a user would."""
     function = getattr(keras.applications, name)
@@ -46,7 +47,7 @@ def round_trip(keras, name: str, folder: Path) -> str:
         data = import_recipe(serialized, ObjectFactory({}))
     except ImportProblem:
         plugin = function.__module__
-        data = {"plugins": [plugin], **import_recipe(serialized, ObjectFactory(load_plugins([plugin], folder, lambda path: None)))}
+        data = {"plugins": [plugin], **import_recipe(serialized, ObjectFactory(load_plugins([plugin], folder, lambda path: Location("--plugin"))))}
         note = f"  (with --plugin {plugin})"
     recipe = folder / f"{name}.yaml"
     recipe.write_text(dump_yaml(data))

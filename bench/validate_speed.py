@@ -40,7 +40,7 @@ def main() -> None:
         "import keras": [sys.executable, "-c", "import keras"],
     }
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-    for name, cmd in commands.items():  # warm the file cache once
+    for cmd in commands.values():  # warm the file cache once
         measure(cmd)
     for _ in range(args.runs):
         for name, cmd in commands.items():

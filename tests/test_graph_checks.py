@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from kcfg.recipe import RecipeError, load_recipe
@@ -130,7 +129,7 @@ compile: {loss: yolo_loss}
     assert [p.message for p in caught.value.problems] == [
         "Scale has no argument 'factr' (did you mean 'factor'?)",
         "Lambda function 'yolo_loss' is not allowed: use keras.ops.*, keras.activations.* or a function a plugin defines",
-        "unknown loss 'yolo_loss'",
+        "unknown loss 'yolo_loss'; use a keras.losses name, or define one in a module listed under `plugins:`",
     ]
 
 

@@ -28,9 +28,18 @@ def test_paths_env_name_and_placeholders(write, monkeypatch) -> None:
 
 def test_run_variables_fill_in_when_given(write) -> None:
     recipe = write("exp.yaml", MODEL + "runtime: {run_dir: 'runs/${name}/${timestamp}'}\ncallbacks:\n  - {type: CSVLogger, filename: '${run_dir}/log.csv'}\n")
-    loaded = load_recipe(recipe, run_variables={"run_dir": "runs/exp/1", "timestamp": "1"})
-    assert loaded.recipe.runtime.run_dir == "runs/exp/1"
-    assert loaded.data["callbacks"][0]["filename"] == "runs/exp/1/log.csv"
+    loaded = load_recipe(recipe)
+    assert loaded.recipe.runtime.run_dir == "runs/exp/${timestamp}"
+    ran = loaded.with_run("runs/exp/1", "1")
+    assert ran.recipe.runtime.run_dir == "runs/exp/1"
+    assert ran.data["callbacks"][0]["filename"] == "runs/exp/1/log.csv"
+
+
+def test_run_variables_keep_escapes_and_references_as_the_first_pass_did(write) -> None:
+    recipe = write("exp.yaml", "name: exp\ndescription: '$${run_dir} is ${name}'\n" + MODEL + "callbacks:\n  - {type: CSVLogger, filename: '${run_dir}/${description}.csv'}\n")
+    ran = load_recipe(recipe).with_run("out", "1")
+    assert ran.recipe.description == "${run_dir} is exp"
+    assert ran.data["callbacks"][0]["filename"] == "out/${run_dir} is exp.csv"
 
 
 def test_name_from_recipe(write) -> None:

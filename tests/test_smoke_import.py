@@ -16,9 +16,9 @@ from .conftest import RECIPES, REPO, run_kcfg
 keras = pytest.importorskip("keras")
 
 from kcfg.builder import build_model  # noqa: E402
-from kcfg.importer.model_config import import_recipe  # noqa: E402
 from kcfg.builder.objects import ObjectFactory  # noqa: E402
 from kcfg.builder.plugins import load_plugins  # noqa: E402
+from kcfg.importer.model_config import import_recipe  # noqa: E402
 from kcfg.recipe import dump_yaml, load_recipe  # noqa: E402
 
 from .keras_structure import structure  # noqa: E402

@@ -12,9 +12,10 @@ keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
 from kcfg.recipe import RecipeError, load_recipe  # noqa: E402
+from kcfg.run import Training, TrainingRequest  # noqa: E402
 from kcfg.run.feeding import split_off  # noqa: E402
-from kcfg.run.run_dir import start  # noqa: E402
-from kcfg.run.train import fit_feeds, prepare, train  # noqa: E402
+from kcfg.run.prepare import prepare  # noqa: E402
+from kcfg.run.train import fit_feeds  # noqa: E402
 
 SMALL_MODEL = """
 seed: 3
@@ -30,8 +31,7 @@ fit: {batch_size: 4, epochs: 1, verbose: 0}
 
 def train_recipe(file: Path, run_path: Path, sets: tuple[str, ...] = ()) -> tuple[dict, Path]:
     """Train a recipe file in this process into `run_path`; returns its metrics and run directory."""
-    loaded = load_recipe(file, sets=sets, run_variables={"timestamp": "t", "run_dir": str(run_path)})
-    run, metrics = train(loaded, lambda: start(run_path, overwrite=True, recipe_file=loaded.file, overrides=[], timestamp="t", seed=None, argv=[]), resume=False)
+    run, metrics = Training.open(TrainingRequest(file, sets=list(sets), run_dir=run_path, overwrite=True)).run(notes=lambda notes: None)
     return metrics, run.path
 
 

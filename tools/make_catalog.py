@@ -11,11 +11,10 @@ import inspect
 import json
 import sys
 from pathlib import Path
-from typing import Any
-
-from kcfg.builder.objects import KERAS_MODULES
+from typing import Any, cast
 
 from kcfg.recipe.catalog import CATALOG_FILE
+from kcfg.recipe.grammar import KERAS_MODULES
 
 #: category -> module whose ALL_OBJECTS_DICT lists the names `keras.<category>.get()` accepts
 REGISTRIES = {
@@ -49,7 +48,7 @@ def constructor(cls: type, closing: dict[type, list[str]]) -> dict[str, Any]:
         if not klass.__module__.startswith("keras"):
             open_kwargs = True
             break
-        params = list(inspect.signature(klass.__init__).parameters.values())[1:]
+        params = list(inspect.signature(klass.__dict__["__init__"]).parameters.values())[1:]
         for p in params:
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name in args:
                 continue
@@ -71,7 +70,7 @@ def constructor(cls: type, closing: dict[type, list[str]]) -> dict[str, Any]:
 
 def _call_signature(cls: type) -> dict[str, Any]:
     """Keyword arguments of `Layer.call`, for checking a recipe's `call:` keys."""
-    params = list(inspect.signature(cls.call).parameters.values())[1:]
+    params = list(inspect.signature(cast(Any, cls).call).parameters.values())[1:]
     entry: dict[str, Any] = {"call": [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]}
     if any(p.kind is p.VAR_KEYWORD for p in params):
         entry["call_open"] = True

@@ -12,13 +12,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from kcfg.builder.keras_errors import reported_at
+from kcfg.builder.keras_errors import KerasBoundary
 from kcfg.builder.objects import ObjectFactory
 from kcfg.builder.plugins import Plugins, load_plugins
-from kcfg.recipe.errors import Path, Problem, dotted
-from kcfg.recipe.graph_checks import Reference, call_references, layer_inputs, output_names
-from kcfg.recipe.load import LoadedRecipe
-from kcfg.recipe.schema import Graph, LayerSpec
+from kcfg.recipe import GraphPlan, KeyPath, LoadedRecipe, Problem, Reference, Step, dotted
 
 #: Stack frames Keras's recursive graph walk uses per layer of depth, with room to spare.
 FRAMES_PER_LAYER = 10
@@ -29,7 +26,7 @@ class BuiltGraph:
     """One built graph, with what summaries and plots need to point back to the recipe."""
 
     model: Any  # keras.Model
-    path: Path  # ("model",) or ("submodels", name)
+    path: KeyPath  # ("model",) or ("submodels", name)
     outputs: dict[str, Any] = field(default_factory=dict)  # input or layer entry -> its output tensor(s)
     children: dict[str, BuiltGraph] = field(default_factory=dict)  # entry -> submodel instance
     notes: list[Problem] = field(default_factory=list)  # warnings about what the builder chose
@@ -43,105 +40,74 @@ class BuiltGraph:
         return types
 
 
-def dependencies(graph: Graph, name: str, previous: str | None) -> list[str]:
-    """Entries that must be built before `name`: its inputs, call references, shared layer."""
-    spec = graph.layers[name]
-    refs = layer_inputs(graph, name, previous) + [r for refs in call_references(spec).values() for r in refs]
-    names = [Reference.parse(r).name for r in refs]
-    return names + ([spec.share] if spec.share else [])
-
-
-def build_order(graph: Graph) -> list[str]:
-    """Layer entries in recipe order, except that an entry comes after everything it reads."""
-    previous = dict(zip(graph.layers, [None, *graph.layers]))
-    order: list[str] = []
-    done: set[str] = set(graph.inputs)
-    for start in graph.layers:
-        stack = [start]
-        while stack:
-            name = stack[-1]
-            if name in done:
-                stack.pop()
-                continue
-            waiting = [d for d in dependencies(graph, name, previous[name]) if d not in done and d in graph.layers]
-            if waiting:
-                stack.extend(reversed(waiting))
-                continue
-            done.add(name)
-            order.append(name)
-            stack.pop()
-    return order
-
-
 class GraphBuilder:
     """Builds `model` and, for every use, a new instance of the submodel it names."""
 
     def __init__(self, loaded: LoadedRecipe, factory: ObjectFactory) -> None:
         self.loaded = loaded
-        self.submodels = loaded.recipe.submodels
+        self.plans = loaded.plan.submodels
         self.factory = factory
+        self.boundary = KerasBoundary(loaded.where)
 
-    def build(self, graph: Graph, path: Path, name: str) -> BuiltGraph:
+    def build(self, plan: GraphPlan, name: str) -> BuiltGraph:
         import keras
 
         inputs = {}
-        for key, spec in graph.inputs.items():
-            with reported_at(path + ("inputs", key), self.loaded.where):
+        for key, spec in plan.graph.inputs.items():
+            with self.boundary.at(plan.path + ("inputs", key)):
                 inputs[key] = keras.Input(shape=tuple(spec.shape), dtype=spec.dtype, sparse=spec.sparse, batch_size=spec.batch_size, name=key)
-        built = BuiltGraph(model=None, path=path)
+        built = BuiltGraph(model=None, path=plan.path)
         values: dict[str, Any] = dict(inputs)
         objects: dict[str, Any] = {}
-        previous = dict(zip(graph.layers, [None, *graph.layers]))
-        for entry in build_order(graph):
-            spec = graph.layers[entry]
-            entry_path = path + ("layers", entry)
-            with reported_at(entry_path, self.loaded.where, spec.arguments):
-                objects[entry] = self.layer_object(spec, entry, objects, built)
-                args = [self.value(values, ref) for ref in layer_inputs(graph, entry, previous[entry])]
-                kwargs = {key: self.call_value(values, value) for key, value in (spec.call or {}).items()}
+        for entry in plan.order:
+            step = plan.steps[entry]
+            with self.boundary.at(plan.step_path(entry), step.spec.arguments):
+                objects[entry] = self.layer_object(step, objects, built)
+                args = [self.value(values, ref) for ref in step.inputs]
+                kwargs = {key: self.call_value(values, value) for key, value in (step.spec.call or {}).items()}
                 values[entry] = objects[entry](*([args[0] if len(args) == 1 else args] if args else []), **kwargs)
         built.outputs = values
-        outputs = [self.output(values, objects, out, graph) for out in output_names(graph)]
-        with reported_at(path, self.loaded.where):
+        outputs = [self.output(values, objects, out, plan) for out in plan.outputs]
+        with self.boundary.at(plan.path):
             built.model = keras.Model(
                 inputs=list(inputs.values()) if len(inputs) > 1 else next(iter(inputs.values())),
                 outputs=outputs if len(outputs) > 1 else outputs[0],
-                name=graph.name or name,
+                name=plan.graph.name or name,
             )
         return built
 
-    def layer_object(self, spec: LayerSpec, entry: str, objects: dict[str, Any], built: BuiltGraph) -> Any:
+    def layer_object(self, step: Step, objects: dict[str, Any], built: BuiltGraph) -> Any:
         """The layer an entry calls: shared, a new submodel instance, or a new layer."""
+        spec = step.spec
         if spec.share is not None:
             return objects[spec.share]
         assert spec.type is not None  # checked by the recipe stage
-        if spec.type in self.submodels:
-            child = self.build(self.submodels[spec.type], ("submodels", spec.type), entry)
-            built.children[entry] = child
+        if spec.type in self.plans:
+            child = self.build(self.plans[spec.type], step.name)
+            built.children[step.name] = child
             return child.model
         arguments = spec.arguments
-        if built.path == ("model",) and entry in output_names(self.loaded.recipe.model) and "dtype" not in arguments and mixed_precision():
+        if built.path == ("model",) and step.name in self.loaded.plan.model.outputs and "dtype" not in arguments and mixed_precision():
             # Keras's mixed-precision guide: keep the last layer (its softmax, the loss) in float32
             arguments = {**arguments, "dtype": "float32"}
-            path = built.path + ("layers", entry)
+            path = built.path + ("layers", step.name)
             built.notes.append(Problem(self.loaded.where(path), dotted(path), "output layer runs in float32 under mixed precision, so its activation and the loss stay accurate; give `dtype:` to choose", "warning"))
-        return self.factory.layer(spec.type, entry, arguments)
+        return self.factory.layer(spec.type, step.name, arguments)
 
     @staticmethod
-    def value(values: dict[str, Any], text: str) -> Any:
-        ref = Reference.parse(text)
+    def value(values: dict[str, Any], ref: Reference) -> Any:
         value = values[ref.name]
         return value if ref.index is None else value[ref.index]
 
     def call_value(self, values: dict[str, Any], value: Any) -> Any:
-        """`call:` values: strings name layers; lists of names become lists of tensors."""
+        """`call:` values: strings name entries; lists of names become lists of tensors."""
         if isinstance(value, str):
-            return self.value(values, value)
+            return self.value(values, Reference.parse(value))
         if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            return [self.value(values, v) for v in value]
+            return [self.value(values, Reference.parse(v)) for v in value]
         return value
 
-    def output(self, values: dict[str, Any], objects: dict[str, Any], name: str, graph: Graph) -> Any:
+    def output(self, values: dict[str, Any], objects: dict[str, Any], name: str, plan: GraphPlan) -> Any:
         """An output tensor, renamed when it comes from a layer of another name (a `share:` entry).
 
         Keras names outputs after the layer that made them; loss and metric keys use the
@@ -150,7 +116,7 @@ class GraphBuilder:
         import keras
 
         value = values[name]
-        if name in graph.layers and getattr(objects[name], "name", name) != name:
+        if name in plan.steps and getattr(objects[name], "name", name) != name:
             return keras.layers.Identity(name=name)(value)
         return value
 
@@ -174,4 +140,4 @@ def build_model(loaded: LoadedRecipe, plugins: Plugins | None = None) -> BuiltGr
     if plugins is None:
         plugins = load_plugins(loaded.recipe.plugins, loaded.file.parent, loaded.where)
     builder = GraphBuilder(loaded, ObjectFactory(plugins))
-    return builder.build(loaded.recipe.model, ("model",), loaded.recipe.model.name or loaded.name)
+    return builder.build(loaded.plan.model, loaded.recipe.model.name or loaded.name)

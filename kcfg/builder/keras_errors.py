@@ -1,19 +1,40 @@
-"""Keras exceptions raised while building, turned into one recipe problem on the layer's line."""
+"""The one boundary where errors from Keras (and from kcfg's later stages) become recipe problems.
+
+Everything Keras builds or runs from a recipe (layers, compile objects, callbacks, the
+training, evaluation and prediction steps) happens inside `boundary.at(...)`. An error
+there becomes one `RecipeError` line at the recipe entry it belongs to:
+
+- a `PathProblem` (data that does not fit, a runtime the machine lacks) knows its path;
+- a Keras error while building lands on the entry, or on the argument its message names;
+- a Keras error inside a step lands where Keras's own traceback says it was working:
+  in `keras/src/losses` on `compile.loss`, in `keras/src/metrics` on `compile.metrics`,
+  in the data adapters or an input check on the data split being fed.
+Anything else is a kcfg or plugin bug and keeps its traceback (`--debug`).
+"""
 
 from __future__ import annotations
 
 import re
+import traceback
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
-from kcfg.recipe.errors import Location, Path, Problem, RecipeError, dotted
+from kcfg.recipe.errors import KeyPath, Location, PathProblem, Problem, RecipeError, dotted
 
-#: What Keras raises for bad shapes and argument values while layers are made and called.
-#: Anything else is a kcfg bug or a plugin bug and keeps its traceback (`--debug`).
-BUILD_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, NotImplementedError)
+#: What Keras raises for bad shapes and argument values while objects are made and called.
+KERAS_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, NotImplementedError)
 _NOISE = re.compile(r"^(Exception encountered when calling .*|Arguments received by .*|•.*)$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 MAX_MESSAGE = 400
+#: Keras source folders -> the part of the recipe a step error there belongs to ("data" means the split fed).
+_STEP_ORIGINS = [
+    ("keras/src/metrics/", ("compile", "metrics")),
+    ("keras/src/losses/", ("compile", "loss")),
+    ("keras/src/optimizers/", ("compile", "optimizer")),
+    ("keras/src/callbacks/", ("callbacks",)),
+    ("keras/src/trainers/data_adapters/", ("data",)),
+    ("keras/src/layers/input_spec.py", ("data",)),
+]
 
 
 def one_line(exc: BaseException) -> str:
@@ -24,18 +45,57 @@ def one_line(exc: BaseException) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
-@contextmanager
-def reported_at(path: Path, where: Callable[[Path], Location], arguments: Iterable[str] = ()) -> Iterator[None]:
-    """Re-raise a Keras build error as a RecipeError at the recipe entry `path`.
+def step_origin(exc: BaseException, data: KeyPath, fallback: KeyPath) -> KeyPath:
+    """The recipe part a training/evaluation/prediction error belongs to, from the innermost Keras frame that says."""
+    frames = [frame.filename.replace("\\", "/") for frame in traceback.extract_tb(exc.__traceback__)]
+    for filename in reversed(frames):
+        for folder, path in _STEP_ORIGINS:
+            if folder in filename:
+                return data if path == ("data",) else path
+    return fallback
 
-    When the message names one of the entry's `arguments` (`Received: rate=1.5`), the
-    problem points at that argument's line.
-    """
-    try:
-        yield
-    except RecipeError:
-        raise
-    except BUILD_ERRORS as exc:
-        message = one_line(exc)
-        named = [arg for arg in arguments if re.search(rf"\b{re.escape(arg)}\b", message)]
-        raise RecipeError([Problem(where(path + (named[0],) if named else path), dotted(path), message)]) from exc
+
+class KerasBoundary:
+    """Maps errors to the recipe file of one loaded recipe (`LoadedRecipe.where`)."""
+
+    def __init__(self, where: Callable[[KeyPath], Location]) -> None:
+        self.where = where
+
+    def problem(self, path: KeyPath, message: str, at: KeyPath | None = None) -> RecipeError:
+        return RecipeError([Problem(self.where(path if at is None else at), dotted(path), message)])
+
+    @contextmanager
+    def mapped(self, keras_error: Callable[[Exception], RecipeError]) -> Iterator[None]:
+        """Recipe errors pass, path problems are placed, Keras's errors become `keras_error(exc)`."""
+        try:
+            yield
+        except RecipeError:
+            raise
+        except PathProblem as exc:
+            raise exc.located(self.where) from exc
+        except KERAS_ERRORS as exc:
+            raise keras_error(exc) from exc
+
+    def at(self, path: KeyPath, arguments: Iterable[str] = ()) -> AbstractContextManager[None]:
+        """Building the object of recipe entry `path`; a message naming one of its `arguments` lands on that line."""
+
+        def located(exc: Exception) -> RecipeError:
+            message = one_line(exc)
+            named = [arg for arg in arguments if re.search(rf"\b{re.escape(arg)}\b", message)]
+            return self.problem(path, message, path + (named[0],) if named else None)
+
+        return self.mapped(located)
+
+    @contextmanager
+    def step(self, what: str, data: KeyPath, fallback: KeyPath) -> Iterator[None]:
+        """Running Keras on the split at `data` (`what`: "the first training step", ...)."""
+        import keras
+
+        filtering = keras.config.is_traceback_filtering_enabled()
+        keras.config.disable_traceback_filtering()  # step_origin reads Keras's own frames
+        try:
+            with self.mapped(lambda exc: self.problem(step_origin(exc, data, fallback), f"Keras rejected {what}: {one_line(exc)}")):
+                yield
+        finally:
+            if filtering:
+                keras.config.enable_traceback_filtering()

@@ -1,9 +1,10 @@
-"""Keras objects from recipe values: `{type: Class, ...kwargs}` anywhere Keras takes an object.
+"""Keras objects from recipe values: the grammar's visitor that builds (`kcfg.recipe.grammar`).
 
-Like torchtune's `instantiate`: a mapping with `type` is built (its arguments first), a
-list is walked, anything else is passed to Keras as written (Keras resolves its own
-string names). Classes come only from the `keras.*` module of the argument's category or
-from the recipe's plugins: a recipe cannot reach any other Python object.
+Like torchtune's `instantiate`: a `{type: ...}` mapping is built from its built arguments,
+a list is walked, a string is passed to Keras as written (Keras resolves its own names).
+Classes come only from the recipe's plugins or from the `keras.*` module of the
+argument's category, in that order, as Keras's deserializer looks up custom objects
+first: a recipe cannot reach any other Python object.
 """
 
 from __future__ import annotations
@@ -12,24 +13,8 @@ import importlib
 from typing import Any
 
 from kcfg.builder.plugins import Plugins
-from kcfg.recipe.catalog import argument_category
-
-#: Catalog category -> (public Keras module, base class every object of it derives from).
-KERAS_MODULES = {
-    "layers": ("keras.layers", "Layer"),
-    "losses": ("keras.losses", "Loss"),
-    "metrics": ("keras.metrics", "Metric"),
-    "optimizers": ("keras.optimizers", "Optimizer"),
-    "schedules": ("keras.optimizers.schedules", "LearningRateSchedule"),
-    "callbacks": ("keras.callbacks", "Callback"),
-    "initializers": ("keras.initializers", "Initializer"),
-    "regularizers": ("keras.regularizers", "Regularizer"),
-    "constraints": ("keras.constraints", "Constraint"),
-}
-#: Categories whose strings name classes (`Bidirectional(layer: LSTM)`), not `keras.*.get` identifiers.
-_CLASS_ONLY = ("layers", "callbacks", "schedules")
-#: `Lambda` functions a recipe may name, by prefix.
-LAMBDA_MODULES = {"keras.ops.": "keras.ops", "keras.activations.": "keras.activations"}
+from kcfg.recipe.errors import KeyPath
+from kcfg.recipe.grammar import CLASS_ONLY, KERAS_MODULES, LAMBDA_PREFIXES, walk, walk_arguments
 
 
 def shape_tuple(value: Any) -> Any:
@@ -42,54 +27,54 @@ def shape_tuple(value: Any) -> Any:
 
 
 class ObjectFactory:
-    """Builds Keras objects from recipe values, looking names up in Keras and then in plugins."""
+    """Builds Keras objects from recipe values, looking names up in the plugins and then in Keras."""
 
     def __init__(self, plugins: Plugins) -> None:
         self.plugins = plugins
 
     def keras_class(self, category: str, name: str) -> type:
-        """The class `name` of a category: a `keras.*` class deriving from its base, or a plugin's."""
+        """The class `name` of a category: a plugin's, or a `keras.*` class deriving from the category's base."""
+        plugin = self.plugins.get(name)
+        if isinstance(plugin, type):
+            return plugin
         module_name, base_name = KERAS_MODULES[category]
         module = importlib.import_module(module_name)
         found = getattr(module, name, None)
         if isinstance(found, type) and issubclass(found, getattr(module, base_name)):
             return found
-        plugin = self.plugins.get(name)
-        if isinstance(plugin, type):
-            return plugin
-        raise ValueError(f"unknown {category[:-1]} class {name!r}")
+        raise ValueError(f"unknown {category[:-1]} class {name!r}: not defined by a plugin, and not a {module_name} class")
 
-    def build(self, value: Any, category: str) -> Any:
-        """A recipe value at an argument of `category`, as the Keras object it describes."""
-        if isinstance(value, dict) and isinstance(value.get("type"), str):
-            kwargs = {k: v for k, v in value.items() if k != "type"}
-            cls = self.keras_class("layers" if category == "activations" else category, value["type"])
-            return cls(**self.arguments(kwargs))
-        if isinstance(value, list):
-            return [self.build(item, category) for item in value]
-        if isinstance(value, str):
-            if category in _CLASS_ONLY:
-                return self.keras_class(category, value)()
-            if value in self.plugins:
-                return self.plugins[value]
-        return value
+    def build(self, value: Any, category: str, path: KeyPath = ()) -> Any:
+        """A recipe value written where Keras takes an object of `category`, as that object."""
+        return walk(value, category, path, self)
 
     def arguments(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         """Constructor arguments with nested Keras objects built and shapes as tuples."""
-        built = {}
-        for key, value in kwargs.items():
-            category = argument_category(key)
-            built[key] = shape_tuple(value) if category is None or value is None else self.build(value, category)
-        return built
+        return walk_arguments(kwargs, (), self)
+
+    # ---------------------------------------------------------------- the grammar's visitor
+
+    def named(self, name: str, category: str, path: KeyPath) -> Any:
+        if name in self.plugins:
+            return self.plugins[name]
+        if category in CLASS_ONLY:
+            return self.keras_class(category, name)()
+        return name
+
+    def made(self, class_name: str, arguments: dict[str, Any], category: str, path: KeyPath) -> Any:
+        return self.keras_class(category, class_name)(**arguments)
+
+    def plain(self, value: Any, path: KeyPath) -> Any:
+        return shape_tuple(value)
+
+    # ---------------------------------------------------------------- layers
 
     def function(self, name: str) -> Any:
-        """A `Lambda` function: `keras.ops.*`, `keras.activations.*`, or a plugin's function."""
-        for prefix, module_name in LAMBDA_MODULES.items():
+        """A `Lambda` function: a plugin's function, `keras.ops.*` or `keras.activations.*`."""
+        found = self.plugins.get(name.rsplit(".", 1)[-1]) if not name.startswith(tuple(LAMBDA_PREFIXES)) else None
+        for prefix, section in LAMBDA_PREFIXES.items():
             if name.startswith(prefix):
-                found = getattr(importlib.import_module(module_name), name[len(prefix):], None)
-                if callable(found):
-                    return found
-        found = self.plugins.get(name.rsplit(".", 1)[-1])
+                found = getattr(importlib.import_module(f"keras.{section}"), name[len(prefix):], None)
         if callable(found):
             return found
         raise ValueError(f"Lambda function {name!r} is not keras.ops.*, keras.activations.* or a plugin function")

@@ -12,8 +12,7 @@ from typing import Any
 
 import graphviz
 
-from kcfg.recipe.graph_checks import Reference, call_references, layer_inputs, output_names
-from kcfg.recipe.schema import Graph, Recipe
+from kcfg.recipe import GraphPlan, RecipePlan, Reference
 
 #: Output formats by file suffix; `.dot` is the Graphviz source and needs no `dot` binary.
 FORMATS = ("png", "svg", "pdf", "dot")
@@ -41,14 +40,14 @@ def shape_text(tensors: Any) -> str:
 class GraphDrawing:
     """Draws `model` (and submodel clusters) of one recipe into a `graphviz.Digraph`."""
 
-    def __init__(self, recipe: Recipe, *, built: Any = None, nested: bool = False) -> None:
-        self.recipe = recipe
+    def __init__(self, plan: RecipePlan, *, built: Any = None, nested: bool = False) -> None:
+        self.plan = plan
         self.built = built  # BuiltGraph, for shapes; None draws without them
         self.nested = nested
 
     def draw(self, name: str) -> graphviz.Digraph:
         dot = graphviz.Digraph(name=name, graph_attr={"rankdir": "TB", "label": name, "labelloc": "t"}, node_attr={"shape": "box", "style": "rounded", "fontname": "Helvetica"}, edge_attr={"fontname": "Helvetica", "fontsize": "10"})
-        self.draw_graph(dot, self.recipe.model, "", self.built)
+        self.draw_graph(dot, self.plan.model, "", self.built)
         return dot
 
     def label(self, lines: list[str], built: Any, entry: str) -> str:
@@ -56,42 +55,41 @@ class GraphDrawing:
             lines.append(shape_text(built.outputs[entry]))
         return "\n".join(line for line in lines if line)
 
-    def draw_graph(self, dot: graphviz.Digraph, graph: Graph, prefix: str, built: Any) -> tuple[list[str], list[str]]:
+    def draw_graph(self, dot: graphviz.Digraph, plan: GraphPlan, prefix: str, built: Any) -> tuple[list[str], list[str]]:
         """Draw one graph; returns its input node ids and output node ids."""
+        graph = plan.graph
         ins: dict[str, list[str]] = {}  # entry -> node ids its inputs go to, in order
         outs: dict[str, list[str]] = {}  # entry -> node ids of its outputs
-        for name, spec in graph.inputs.items():
+        for name, input_spec in graph.inputs.items():
             node = prefix + name
-            dot.node(node, self.label([name, f"Input {spec.dtype}" if spec.dtype != "float32" else "Input"], built, name), shape="ellipse")
+            dot.node(node, self.label([name, f"Input {input_spec.dtype}" if input_spec.dtype != "float32" else "Input"], built, name), shape="ellipse")
             ins[name] = outs[name] = [node]
         for entry, spec in graph.layers.items():
             node = prefix + entry
             if spec.share is not None:
                 dot.node(node, self.label([entry, f"shares {spec.share}"], built, entry), style="rounded,dashed")
                 ins[entry] = outs[entry] = [node]
-            elif spec.type in self.recipe.submodels and self.nested:
+            elif spec.type in self.plan.submodels and self.nested:
                 child = built.children.get(entry) if built is not None else None
                 with dot.subgraph(name=f"cluster_{node}") as cluster:
                     cluster.attr(label=f"{entry} ({spec.type})", style="rounded", color="gray40")
-                    ins[entry], outs[entry] = self.draw_graph(cluster, self.recipe.submodels[spec.type], node + "/", child)
+                    ins[entry], outs[entry] = self.draw_graph(cluster, self.plan.submodels[spec.type], node + "/", child)
             else:
                 dot.node(node, self.label([entry, str(spec.type), argument_text(spec.arguments)], built, entry))
                 ins[entry] = outs[entry] = [node]
-        previous = dict(zip(graph.layers, [None, *graph.layers]))
-        for entry, spec in graph.layers.items():
-            for i, text in enumerate(layer_inputs(graph, entry, previous[entry])):
-                self.edge(dot, text, outs, ins[entry][min(i, len(ins[entry]) - 1)])
-            for key, refs in call_references(spec).items():
-                for text in refs:
-                    self.edge(dot, text, outs, ins[entry][0], key)
-            if spec.share is not None:
-                dot.edge(outs[spec.share][0], prefix + entry, style="dashed", arrowhead="none", constraint="false", label="shared")
-        graph_outputs = [node for name in output_names(graph) for node in outs[name]]
+        for entry, step in plan.steps.items():
+            for i, ref in enumerate(step.inputs):
+                self.edge(dot, ref, outs, ins[entry][min(i, len(ins[entry]) - 1)])
+            for key, refs in step.calls.items():
+                for ref in refs:
+                    self.edge(dot, ref, outs, ins[entry][0], key)
+            if step.spec.share is not None:
+                dot.edge(outs[step.spec.share][0], prefix + entry, style="dashed", arrowhead="none", constraint="false", label="shared")
+        graph_outputs = [node for name in plan.outputs for node in outs[name]]
         return [node for name in graph.inputs for node in ins[name]], graph_outputs
 
     @staticmethod
-    def edge(dot: graphviz.Digraph, text: str, outs: dict[str, list[str]], target: str, label: str | None = None) -> None:
-        ref = Reference.parse(text)
+    def edge(dot: graphviz.Digraph, ref: Reference, outs: dict[str, list[str]], target: str, label: str | None = None) -> None:
         sources = outs[ref.name]
         if ref.index is not None and len(sources) > 1:
             dot.edge(sources[ref.index], target, label=label)

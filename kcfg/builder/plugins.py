@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from kcfg.recipe.errors import Location, Path as KeyPath, Problem, RecipeError, dotted
+from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError, dotted
 from kcfg.recipe.plugin_scan import plugin_source
 
 Plugins = dict[str, Any]

@@ -28,17 +28,16 @@ def print_problems(problems: list[Problem]) -> None:
         print(problem, file=sys.stderr)
 
 
-def load_or_exit(file: Path, sets: list[str], unsets: list[str], safe: bool, run_variables: dict[str, str] | None = None, *, warn: bool = True) -> LoadedRecipe:
-    """Load a recipe; on problems print them one per line and exit 2. Warnings print unless `warn` is off."""
+def load_or_exit(file: Path, sets: list[str], unsets: list[str], safe: bool) -> LoadedRecipe:
+    """Load a recipe and print its warnings; on problems print them one per line and exit 2."""
     from kcfg.recipe import RecipeError, load_recipe
 
     try:
-        loaded = load_recipe(file, sets=sets, unsets=unsets, safe=safe, run_variables=run_variables)
+        loaded = load_recipe(file, sets=sets, unsets=unsets, safe=safe)
     except RecipeError as exc:
         print_problems(exc.problems)
         raise typer.Exit(EXIT_INVALID) from None
-    if warn:
-        print_problems(loaded.warnings)
+    print_problems(loaded.warnings)
     return loaded
 
 
@@ -59,11 +58,12 @@ def debug_requested(argv: list[str]) -> bool:
 
 def build_or_exit(loaded: LoadedRecipe) -> BuiltGraph:
     """Build the recipe's model; on a Keras error print it on the layer's line and exit 2."""
-    from kcfg.builder import build_model
     from kcfg.cli.keras_import import import_keras_quietly
     from kcfg.recipe import RecipeError
 
     import_keras_quietly()
+    from kcfg.builder import build_model
+
     try:
         return build_model(loaded)
     except RecipeError as exc:

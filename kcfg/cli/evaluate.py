@@ -13,7 +13,7 @@ import typer
 from kcfg.cli.common import EXIT_INVALID, SafeOption, print_problems
 
 if TYPE_CHECKING:
-    from kcfg.run.trained import TrainedRun
+    from kcfg.run import TrainedRun
 
 
 @contextmanager
@@ -23,9 +23,7 @@ def trained_run(target: Path, safe: bool) -> Iterator[TrainedRun]:
 
     import_keras_quietly()
     from kcfg.recipe import RecipeError
-    from kcfg.run.feeding import FeedError
-    from kcfg.run.run_dir import RunDirError
-    from kcfg.run.trained import TrainedRun, find_run
+    from kcfg.run import FeedError, RunDirError, TrainedRun, find_run
 
     try:
         yield TrainedRun.open(find_run(target, safe=safe), safe=safe)

@@ -31,11 +31,10 @@ def import_model(
     from kcfg.cli.keras_import import import_keras_quietly
 
     import_keras_quietly()
-    from kcfg.importer.model_config import ImportProblem, import_recipe, read_model_config
-    from kcfg.builder.objects import ObjectFactory
-    from kcfg.builder.plugins import load_plugins
+    from kcfg.builder import ObjectFactory, load_plugins
+    from kcfg.files import write_atomically
+    from kcfg.importer import ImportProblem, import_recipe, read_model_config
     from kcfg.recipe import Location, RecipeError, dump_yaml, load_recipe
-    from kcfg.run.files import write_atomically
 
     base = (output or Path("recipe.yaml")).resolve().parent
     try:

@@ -32,8 +32,8 @@ def plot(
     """
     import graphviz
 
-    from kcfg.builder.plot import FORMATS, GraphDrawing, rendered
-    from kcfg.run.files import write_atomically
+    from kcfg.builder import FORMATS, GraphDrawing, rendered
+    from kcfg.files import write_atomically
 
     loaded = load_or_exit(recipe, set_, unset, safe)
     output = output or Path(f"{loaded.name}.svg")
@@ -42,7 +42,7 @@ def plot(
         print(f"{output}: unknown plot format {output.suffix or '(none)'!r}; use one of .{', .'.join(FORMATS)}", file=sys.stderr)
         raise typer.Exit(EXIT_INVALID)
     built = build_or_exit(loaded) if shapes else None
-    drawing = GraphDrawing(loaded.recipe, built=built, nested=nested).draw(loaded.recipe.model.name or loaded.name)
+    drawing = GraphDrawing(loaded.plan, built=built, nested=nested).draw(loaded.recipe.model.name or loaded.name)
     try:
         data = rendered(drawing, fmt)
     except graphviz.ExecutableNotFound:

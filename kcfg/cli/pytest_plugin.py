@@ -42,7 +42,7 @@ class RecipeItem(pytest.Item):
         from kcfg.cli.keras_import import import_keras_quietly
 
         import_keras_quietly()
-        from kcfg.run.smoke import smoke
+        from kcfg.run import smoke
 
         result = smoke(self.path, real_data=self.config.getoption("kcfg_real_data"))
         if not result.passed:

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kcfg.cli.common import EXIT_RUN_FAILED, recipe_files
+from kcfg.files import write_atomically
 
 if TYPE_CHECKING:
-    from kcfg.run.smoke import SmokeResult
+    from kcfg.run import SmokeResult
 
 
 class Format(str, Enum):
@@ -55,8 +56,7 @@ def smoke(
     from kcfg.cli.keras_import import import_keras_quietly
 
     import_keras_quietly()
-    from kcfg.run.files import write_atomically
-    from kcfg.run.smoke import smoke as smoke_one
+    from kcfg.run import smoke as smoke_one
 
     results = []
     for file in recipe_files(recipes):

@@ -28,7 +28,7 @@ def summary(
 
         kcfg summary recipes/conv_autoencoder.yaml --expand
     """
-    from kcfg.builder.summary import summary_text
+    from kcfg.builder import summary_text
 
     built = build_or_exit(load_or_exit(recipe, set_, unset, safe))
     print(summary_text(built, expand=expand, width=width), end="")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_RUN_FAILED, SafeOption, SetOption, UnsetOption, load_or_exit, print_problems
+from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_RUN_FAILED, SafeOption, SetOption, UnsetOption, print_problems
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -42,39 +42,22 @@ def train(
         kcfg train recipes/digits_cnn.yaml --resume
     """
     from kcfg.cli.keras_import import import_keras_quietly
-    from kcfg.run.files import remove_temporaries
-    from kcfg.run.run_dir import RunDir, RunDirError, new_timestamp, newest_run, start
-
-    timestamp = new_timestamp()
-    run: RunDir | None = None
-    if resume:
-        try:
-            run = RunDir(run_dir) if run_dir else newest_run(str(load_or_exit(recipe, set_, unset, safe, {"timestamp": "*"}, warn=False).run_dir("*")))
-            manifest = run.manifest()
-        except RunDirError as exc:
-            raise fail(f"kcfg train --resume: {exc}", EXIT_INVALID) from None
-        timestamp = manifest["timestamp"]
-        if not set_ and not unset:  # continue with the overrides the run started with
-            set_ = [o for o in manifest.get("overrides", []) if not o.startswith("~")]
-            unset = [o[1:] for o in manifest.get("overrides", []) if o.startswith("~")]
-    # load twice: the run directory may depend on the recipe, and the recipe on ${run_dir}
-    loaded = load_or_exit(recipe, set_, unset, safe, {"timestamp": timestamp}, warn=False)
-    path = run.path if run else run_dir or loaded.run_dir(timestamp)
-    loaded = load_or_exit(recipe, set_, unset, safe, {"timestamp": timestamp, "run_dir": str(path)})
-
-    def open_run() -> RunDir:
-        if run is not None:
-            remove_temporaries(run.path)
-            run.update_manifest(status="running", command=sys.argv)
-            return run
-        return start(path, overwrite=overwrite, recipe_file=loaded.file, overrides=loaded.overrides, timestamp=timestamp, seed=loaded.recipe.seed, argv=sys.argv)
+    from kcfg.recipe import RecipeError
 
     import_keras_quietly()
-    from kcfg.recipe import RecipeError
-    from kcfg.run.train import TrainingFailed, train as train_run
+    from kcfg.run import RunDirError, Training, TrainingFailed, TrainingRequest
 
+    request = TrainingRequest(recipe, set_, unset, safe, run_dir, resume, overwrite, sys.argv)
     try:
-        finished, metrics = train_run(loaded, open_run, resume=resume)
+        training = Training.open(request)
+    except RecipeError as exc:
+        print_problems(exc.problems)
+        raise typer.Exit(EXIT_INVALID) from None
+    except RunDirError as exc:
+        raise fail(f"kcfg train --resume: {exc}", EXIT_INVALID) from None
+    print_problems(training.warnings)
+    try:
+        finished, metrics = training.run(notes=print_problems)
     except RecipeError as exc:
         print_problems(exc.problems)
         raise typer.Exit(EXIT_INVALID) from None
@@ -83,9 +66,7 @@ def train(
     except TrainingFailed as exc:
         raise fail(f"kcfg train: the run failed: {exc}", EXIT_RUN_FAILED) from None
     except KeyboardInterrupt:
-        if (path / "manifest.json").is_file():
-            RunDir(path).update_manifest(status="interrupted")
-        raise fail(f"kcfg train: interrupted; continue with: kcfg train {recipe} --resume --run-dir {path}", EXIT_INTERRUPTED) from None
+        raise fail(f"kcfg train: interrupted; continue with: kcfg train {recipe} --resume --run-dir {training.path}", EXIT_INTERRUPTED) from None
     for section, values in metrics.items():
         if values:
             print(f"{section}: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(values.items())))

@@ -10,11 +10,12 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import keras
 
-from kcfg.builder.objects import LAMBDA_MODULES, ObjectFactory, shape_tuple
+from kcfg.builder.objects import ObjectFactory, shape_tuple
+from kcfg.recipe.grammar import LAMBDA_PREFIXES
 
 #: Config keys that are not constructor arguments a recipe writes.
 SKIPPED = {"name", "build_config", "compile_config"}
@@ -64,7 +65,7 @@ class ArgumentWriter:
 
     def required(self, category: str, class_name: str) -> list[str]:
         """Constructor arguments without a default: always written."""
-        params = inspect.signature(self.factory.keras_class(category, class_name).__init__).parameters.values()
+        params = inspect.signature(cast(Any, self.factory.keras_class(category, class_name)).__init__).parameters.values()
         return [p.name for p in params if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != "self"]
 
     def rebuilt_config(self, category: str, class_name: str, given: dict[str, Any]) -> dict[str, Any]:
@@ -133,9 +134,8 @@ class ArgumentWriter:
         return "layers" if value["class_name"] in self.factory.plugins else None
 
     def function_name(self, name: str, owner: str) -> str:
-        for prefix, module_name in LAMBDA_MODULES.items():
-            module = keras.ops if module_name == "keras.ops" else keras.activations
-            if callable(getattr(module, name, None)):
+        for prefix, section in LAMBDA_PREFIXES.items():
+            if callable(getattr(getattr(keras, section), name, None)):
                 return prefix + name
         if name in self.factory.plugins:
             return name

@@ -15,13 +15,12 @@ import json
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import keras
 
-from kcfg.importer.arguments import ArgumentWriter, is_model, plain_config
 from kcfg.builder.objects import ObjectFactory
-
+from kcfg.importer.arguments import ArgumentWriter, is_model, plain_config
 
 
 class ImportProblem(Exception):
@@ -197,7 +196,7 @@ class ModelImporter:
             cls = self.factory.keras_class("layers", layer["class_name"])
         except ValueError:
             return []
-        return [p for p in inspect.signature(cls.call).parameters if p != "self"]
+        return [p for p in inspect.signature(cast(Any, cls).call).parameters if p != "self"]
 
     # ------------------------------------------------------------------ layers and arguments
 

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 CATALOG_FILE = Path(__file__).with_name("keras_catalog.json")
-
-#: Constructor arguments whose values are Keras objects, by name pattern -> catalog category.
-_ARGUMENT_CATEGORIES = [
-    (re.compile(r"^(recurrent_)?activation$"), "activations"),
-    (re.compile(r"^(.*_)?initializer$"), "initializers"),
-    (re.compile(r"^(.*_)?regularizer$"), "regularizers"),
-    (re.compile(r"^(.*_)?constraint$"), "constraints"),
-    (re.compile(r"^(layer|backward_layer|cell)$"), "layers"),
-    (re.compile(r"^learning_rate$"), "schedules"),
-    (re.compile(r"^schedule$"), "functions"),
-]
-
 
 @dataclass(frozen=True)
 class ClassInfo:
@@ -64,11 +51,3 @@ def string_names(category: str) -> frozenset[str]:
     """Identifiers `keras.<category>.get(name)` accepts (snake_case functions, aliases, classes)."""
     section = _catalog()[category]
     return frozenset(section.get("names", ())) | frozenset(section.get("classes", ()))
-
-
-def argument_category(argument: str) -> str | None:
-    """The catalog category of a constructor argument that takes a Keras object, if any."""
-    for pattern, category in _ARGUMENT_CATEGORIES:
-        if pattern.match(argument):
-            return category
-    return None

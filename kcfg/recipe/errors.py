@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
-Path = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
 Severity = Literal["error", "warning"]
 
 
@@ -64,15 +64,15 @@ class PathProblem(Exception):
     """A problem found after validation (data that does not fit, a runtime the machine lacks),
     known by its recipe path; `located` places it in the file."""
 
-    def __init__(self, path: Path, message: str) -> None:
+    def __init__(self, path: KeyPath, message: str) -> None:
         super().__init__(message)
         self.path = path
 
-    def located(self, where: Callable[[Path], Location]) -> RecipeError:
+    def located(self, where: Callable[[KeyPath], Location]) -> RecipeError:
         return RecipeError([Problem(where(self.path), dotted(self.path), str(self))])
 
 
-def dotted(path: Path) -> str:
+def dotted(path: KeyPath) -> str:
     """`('model', 'layers', 'conv1')` -> `model.layers.conv1`; list indices as `[i]`."""
     out = ""
     for part in path:

@@ -10,7 +10,7 @@ import os
 import re
 from typing import Any
 
-from kcfg.recipe.errors import Location, Path, Problem, RecipeError, dotted
+from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError, dotted
 from kcfg.recipe.report import Report
 from kcfg.recipe.yaml_io import plain_scalar
 
@@ -19,7 +19,7 @@ _REF = re.compile(r"\$(\$?)\{([^{}]*)\}")
 RUN_VARIABLES = ("run_dir", "timestamp")
 
 
-def interpolate(data: dict[str, Any], positions: dict[Path, Location], variables: dict[str, str]) -> dict[str, Any]:
+def interpolate(data: dict[str, Any], positions: dict[KeyPath, Location], variables: dict[str, str]) -> dict[str, Any]:
     """Resolve every `${...}` in `data`.
 
     Args:
@@ -34,10 +34,10 @@ def interpolate(data: dict[str, Any], positions: dict[Path, Location], variables
         RecipeError: unknown paths, unset environment variables, reference cycles.
     """
     problems: list[Problem] = []
-    resolving: list[Path] = []
+    resolving: list[KeyPath] = []
     where = Report(positions, "<recipe>").where
 
-    def lookup(ref: str, at: Path) -> Any:
+    def lookup(ref: str, at: KeyPath) -> Any:
         if ref.startswith("env:"):
             name, _, default = ref[4:].partition(",")
             value = os.environ.get(name.strip())
@@ -48,7 +48,7 @@ def interpolate(data: dict[str, Any], positions: dict[Path, Location], variables
             raise LookupError(f"environment variable {name.strip()!r} is not set (write ${{env:{name.strip()},default}} to give a default)")
         if ref in variables:
             return variables[ref]
-        target: Path = tuple(int(p) if p.isdigit() else p for p in ref.split("."))
+        target: KeyPath = tuple(int(p) if p.isdigit() else p for p in ref.split("."))
         node: Any = data
         for part in target:
             if isinstance(node, dict) and part in node:
@@ -66,7 +66,7 @@ def interpolate(data: dict[str, Any], positions: dict[Path, Location], variables
         finally:
             resolving.pop()
 
-    def substitute(text: str, path: Path) -> Any:
+    def substitute(text: str, path: KeyPath) -> Any:
         whole = _REF.fullmatch(text)
         if whole and not whole.group(1) and whole.group(2).strip() not in RUN_VARIABLES:
             ref = whole.group(2).strip()
@@ -83,7 +83,7 @@ def interpolate(data: dict[str, Any], positions: dict[Path, Location], variables
 
         return _REF.sub(one, text)
 
-    def walk(node: Any, path: Path) -> Any:
+    def walk(node: Any, path: KeyPath) -> Any:
         if isinstance(node, dict):
             return {key: walk(value, path + (key,)) for key, value in node.items()}
         if isinstance(node, list):

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from kcfg.recipe.errors import Location, Path as KeyPath, Problem, RecipeError
+from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError
 from kcfg.recipe.graph_checks import GraphChecker
 from kcfg.recipe.interpolate import interpolate
 from kcfg.recipe.merge import apply_overrides, load_with_bases
 from kcfg.recipe.object_checks import ObjectChecker
+from kcfg.recipe.plan import RecipePlan, plan_graph, plan_recipe
 from kcfg.recipe.plugin_scan import PluginNames, scan_plugins
 from kcfg.recipe.report import Report
-from kcfg.recipe.schema import Graph, InputSpec, Recipe
+from kcfg.recipe.schema import PLUGIN_PATTERN, Graph, InputSpec, Recipe
 from kcfg.recipe.section_checks import SectionChecker
 from kcfg.recipe.validation import validate_model
 
@@ -31,17 +33,30 @@ class LoadedRecipe:
     name: str
     data: dict[str, Any]  # resolved: what `kcfg show` prints
     recipe: Recipe
+    plan: RecipePlan
     positions: dict[KeyPath, Location]
+    merged: dict[str, Any]  # extends and overrides applied, before interpolation
     warnings: list[Problem] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
 
     def where(self, path: KeyPath) -> Location:
         return Report(self.positions, str(self.file)).where(path)
 
-    def run_dir(self, timestamp: str) -> Path:
-        """`runtime.run_dir` for a run started at `timestamp` (the default one has `${...}` left)."""
-        resolved = interpolate({"run_dir": self.recipe.runtime.run_dir}, {}, {"name": self.name, "timestamp": timestamp})
-        return Path(resolved["run_dir"])
+    def run_dir(self, timestamp: str | None = None) -> str:
+        """`runtime.run_dir` for a run started at `timestamp`; without one, `${timestamp}` is left in."""
+        variables = {"name": self.name} if timestamp is None else {"name": self.name, "timestamp": timestamp}
+        return str(interpolate({"run_dir": self.recipe.runtime.run_dir}, {}, variables)["run_dir"])
+
+    def with_run(self, run_dir: Path | str, timestamp: str) -> LoadedRecipe:
+        """The recipe with `${run_dir}` and `${timestamp}` filled in, once a run has them.
+
+        Files are not read and checks not repeated: only interpolation runs again, over
+        the merged recipe, so escapes (`$${...}`) and references resolve exactly as before.
+        """
+        variables = {"name": self.name, "run_dir": str(run_dir), "timestamp": timestamp}
+        data = interpolate(self.merged, self.positions, variables)
+        recipe = Recipe.model_validate(data)
+        return replace(self, data=data, recipe=recipe, plan=plan_recipe(recipe))
 
 
 @contextmanager
@@ -67,7 +82,6 @@ def load_recipe(
     *,
     sets: Sequence[str] = (),
     unsets: Sequence[str] = (),
-    run_variables: dict[str, str] | None = None,
     safe: bool = False,
 ) -> LoadedRecipe:
     """Load and check one recipe.
@@ -76,45 +90,47 @@ def load_recipe(
         file: the recipe's path.
         sets: `path=value` overrides, the value parsed as YAML.
         unsets: paths to remove.
-        run_variables: `run_dir` and `timestamp` once a run has them; left as `${...}` otherwise.
         safe: refuse recipes that import code (plugins, python data sources).
 
     Returns:
-        The resolved, validated recipe and its warnings.
+        The resolved, validated recipe and its warnings; `${run_dir}` and `${timestamp}`
+        stay as written until `LoadedRecipe.with_run` gives them.
 
     Raises:
         RecipeError: every problem found, errors and warnings together.
     """
     with paused_gc():
-        return _load(Path(file), sets, unsets, run_variables, safe)
+        return _load(Path(file), sets, unsets, safe)
 
 
-def _load(file: Path, sets: Sequence[str], unsets: Sequence[str], run_variables: dict[str, str] | None, safe: bool) -> LoadedRecipe:
+def _load(file: Path, sets: Sequence[str], unsets: Sequence[str], safe: bool) -> LoadedRecipe:
     """`load_recipe`'s steps, in order."""
     data, positions = load_with_bases(file)
     if sets or unsets:
         data = apply_overrides(data, positions, list(sets), list(unsets))
     name = data["name"] if isinstance(data.get("name"), str) else file.stem
-    data = interpolate(data, positions, {"name": name, **(run_variables or {})})
+    merged = data
+    data = interpolate(merged, positions, {"name": name})
     report = Report(positions, str(file))
     recipe = validate_model(data, report)
     if safe:
         refuse_code(data, report)
     plugins = PluginNames() if safe else scan_recipe_plugins(data, file.parent, report)
     objects = ObjectChecker(report, plugins)
-    if recipe is not None:
-        GraphChecker(objects, recipe.submodels).check_all(recipe.model)
-        SectionChecker(objects, recipe).check_all()
-    else:
+    if recipe is None:
         check_graphs_alone(data, objects)
-    if report.has_errors or recipe is None:
         raise RecipeError(report.sorted())
-    return LoadedRecipe(file, name, data, recipe, positions, report.sorted(), [*sets, *(f"~{u}" for u in unsets)])
+    plan = plan_recipe(recipe)
+    GraphChecker(objects, plan).check_all()
+    SectionChecker(objects, recipe).check_all()
+    if report.has_errors:
+        raise RecipeError(report.sorted())
+    return LoadedRecipe(file, name, data, recipe, plan, positions, merged, report.sorted(), [*sets, *(f"~{u}" for u in unsets)])
 
 
 def scan_recipe_plugins(data: dict[str, Any], recipe_dir: Path, report: Report) -> PluginNames:
     plugins = data.get("plugins") or []
-    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+    if not isinstance(plugins, list) or not all(isinstance(p, str) and re.match(PLUGIN_PATTERN, p) for p in plugins):
         return PluginNames(unreadable=["?"])  # reported by validation; do not cascade
     names = scan_plugins(plugins, recipe_dir)
     for spec in names.missing:
@@ -126,8 +142,8 @@ def refuse_code(data: dict[str, Any], report: Report) -> None:
     """--safe: a recipe from untrusted hands may not import code. Fails closed."""
     if data.get("plugins"):
         report.error(("plugins",), "refused in --safe mode (KCFG_SAFE=1): plugins import Python code")
-    sections = data.get("data") if isinstance(data.get("data"), dict) else {}
-    for split, source in sections.items():
+    sections = data.get("data")
+    for split, source in sections.items() if isinstance(sections, dict) else ():
         if isinstance(source, dict) and source.get("source") == "python":
             report.error(("data", split, "source"), "refused in --safe mode (KCFG_SAFE=1): python data sources run code")
 
@@ -146,12 +162,11 @@ def check_graphs_alone(data: dict[str, Any], objects: ObjectChecker) -> None:
         return Graph.model_validate(value)
 
     try:
-        submodels = data.get("submodels") or {}
-        checker = GraphChecker(objects, {name: graph(g) for name, g in submodels.items()})
-        model = graph(data.get("model"))
+        submodels = {name: plan_graph(graph(g), ("submodels", name)) for name, g in (data.get("submodels") or {}).items()}
+        plan = RecipePlan(plan_graph(graph(data.get("model")), ("model",)), submodels)
     except (ValidationError, AttributeError):
         return
-    checker.check_all(model)
+    GraphChecker(objects, plan).check_all()
 
 
 def _valid_input(spec: Any) -> bool:

@@ -5,17 +5,17 @@ from __future__ import annotations
 import copy
 import os
 import re
-from pathlib import Path as FsPath
+from pathlib import Path
 from typing import Any
 
-from kcfg.recipe.errors import Location, Path, Problem, RecipeError, dotted
+from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError, dotted
 from kcfg.recipe.yaml_io import parse_yaml
 
-Positions = dict[Path, Location]
+Positions = dict[KeyPath, Location]
 _SEGMENT = re.compile(r"([^\[\]]*)((?:\[\d+\])*)")
 
 
-def read_file(file: FsPath) -> tuple[Any, Positions]:
+def read_file(file: Path) -> tuple[Any, Positions]:
     """Parse one YAML file; unreadable files become a one-line problem."""
     source = str(file)
     try:
@@ -46,7 +46,7 @@ def deep_merge(base: Any, over: Any) -> Any:
     return merged
 
 
-def load_with_bases(file: FsPath, _chain: tuple[FsPath, ...] = ()) -> tuple[dict[str, Any], Positions]:
+def load_with_bases(file: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Positions]:
     """Read `file` and deep-merge it over the recipes it `extends`, recursively.
 
     Positions of the merged result point into whichever file each value came from.
@@ -67,8 +67,8 @@ def load_with_bases(file: FsPath, _chain: tuple[FsPath, ...] = ()) -> tuple[dict
     merged_positions: Positions = {}
     problems: list[Problem] = []
     for i, base in enumerate(bases):
-        key_path: Path = ("extends",) if isinstance(extends, str) else ("extends", i)
-        base_file = FsPath(os.path.normpath(file.parent / base))
+        key_path: KeyPath = ("extends",) if isinstance(extends, str) else ("extends", i)
+        base_file = Path(os.path.normpath(file.parent / base))
         chain = (*_chain, file)
         if any(base_file.resolve() == seen.resolve() for seen in chain):
             cycle = " -> ".join(str(p) for p in (*chain, base_file))
@@ -86,7 +86,7 @@ def load_with_bases(file: FsPath, _chain: tuple[FsPath, ...] = ()) -> tuple[dict
     return deep_merge(merged, data), merged_positions
 
 
-def parse_override_path(text: str) -> Path:
+def parse_override_path(text: str) -> KeyPath:
     """`callbacks[0].patience` or `callbacks.0.patience` -> ('callbacks', 0, 'patience')."""
     parts: list[str | int] = []
     for piece in text.split("."):
@@ -100,7 +100,7 @@ def parse_override_path(text: str) -> Path:
     return tuple(parts)
 
 
-def _container_at(data: dict[str, Any], path: Path, create: bool) -> Any:
+def _container_at(data: dict[str, Any], path: KeyPath, create: bool) -> Any:
     node: Any = data
     for part in path:
         if isinstance(node, list) and isinstance(part, int) and part < len(node):

@@ -1,98 +1,95 @@
-"""Checks of Keras objects named in a recipe: class names, constructor arguments, nested objects."""
+"""Checks of Keras objects named in a recipe: the grammar's visitor that reports instead of building."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from kcfg.recipe.catalog import ClassInfo, argument_category, class_names, keras_class, string_names
-from kcfg.recipe.errors import Path
+from kcfg.recipe.catalog import ClassInfo, class_names, keras_class, string_names
+from kcfg.recipe.errors import KeyPath
+from kcfg.recipe.grammar import CLASS_ONLY, FUNCTIONS, KERAS_MODULES, LAMBDA_PREFIXES, NOUNS, Y_PRED_LOSS, walk
 from kcfg.recipe.plugin_scan import PluginNames
 from kcfg.recipe.report import Report
 from kcfg.recipe.suggest import did_you_mean
 
-#: Category -> the word used in messages.
-NOUNS = {
-    "layers": "layer type",
-    "losses": "loss",
-    "metrics": "metric",
-    "optimizers": "optimizer",
-    "schedules": "learning-rate schedule",
-    "callbacks": "callback",
-    "initializers": "initializer",
-    "regularizers": "regularizer",
-    "constraints": "constraint",
-    "activations": "activation",
-    "functions": "function",
-}
-#: Loss that returns the model's own output (models that compute their loss in the graph).
-Y_PRED_LOSS = "y_pred"
-#: Arguments that take a plain function (LearningRateScheduler's `schedule`): plugin functions by name.
-FUNCTIONS = "functions"
-_LAMBDA_PREFIXES = {"keras.ops.": "ops", "keras.activations.": "activations"}
-#: Categories named only by class (no snake_case string identifiers).
-_CLASS_ONLY = ("layers", "callbacks", "schedules")
 _CODE = re.compile(r"lambda\b|[()\[\]{}=+*/%<>;\s-]")
 
 
+def how_to_provide(category: str) -> str:
+    """The end of every 'unknown' message: where a name of this category may come from."""
+    plugin = "or define one in a module listed under `plugins:`"
+    if category == FUNCTIONS:
+        return "define it in a module listed under `plugins:`"
+    module = KERAS_MODULES[category][0] if category in KERAS_MODULES else f"keras.{category}"
+    if category == "layers":
+        return f"use a {module} class, a submodel, {plugin}"
+    return f"use a {module} {'class' if category in CLASS_ONLY else 'name'}, {plugin}"
+
+
+def unknown(what: str, name: str, known: Iterable[str], category: str) -> str:
+    """`unknown loss 'msq' (did you mean 'mse'?)`, or, with nothing close, where such names come from."""
+    hint = did_you_mean(name, known)
+    return f"{what} {name!r}{hint}" if hint else f"{what} {name!r}; {how_to_provide(category)}"
+
+
 class ObjectChecker:
-    """Checks `name` strings and `{type: ..., **kwargs}` mappings against Keras and plugins."""
+    """Checks `name` strings and `{type: ..., **kwargs}` mappings against plugins and the Keras catalog."""
 
     def __init__(self, report: Report, plugins: PluginNames) -> None:
         self.report = report
         self.plugins = plugins
 
-    def check(self, value: Any, category: str, path: Path) -> None:
+    def check(self, value: Any, category: str, path: KeyPath) -> None:
         """A Keras object given by name or `{type: ...}` at `path`."""
-        if isinstance(value, str):
-            self.check_name(value, category, path)
-        elif isinstance(value, dict) and isinstance(value.get("type"), str):
-            kwargs = {k: v for k, v in value.items() if k != "type"}
-            category = "layers" if category == "activations" else category
-            info = self.class_info(value["type"], category, path + ("type",))
-            if info is not None:
-                self.check_arguments(value["type"], info, kwargs, path)
+        walk(value, category, path, self)
 
-    def check_name(self, name: str, category: str, path: Path) -> None:
-        if category == "losses" and name == Y_PRED_LOSS:
+    # ---------------------------------------------------------------- the grammar's visitor
+
+    def named(self, name: str, category: str, path: KeyPath) -> None:
+        if (category == "losses" and name == Y_PRED_LOSS) or self.plugins.knows(name):
             return
         if category == FUNCTIONS:
-            if not self.plugins.knows(name):
-                self.report.error(path, f"function {name!r} is not defined by a plugin{did_you_mean(name, self.plugins.functions)}")
-            return
-        known = string_names(category) if category not in _CLASS_ONLY else frozenset()
-        if name in known or self.plugins.knows(name):
-            return
-        if category in _CLASS_ONLY:
+            self.report.error(path, unknown("unknown plugin function", name, self.plugins.functions, category))
+        elif category in CLASS_ONLY:
             self.class_info(name, category, path)
-            return
-        self.report.error(path, f"unknown {NOUNS[category]} {name!r}{did_you_mean(name, known)}")
+        elif name not in string_names(category):
+            self.report.error(path, unknown(f"unknown {NOUNS[category]}", name, string_names(category), category))
 
-    def class_info(self, name: str, category: str, path: Path) -> ClassInfo | None:
-        """The constructor of a Keras or plugin class; reports unknown names."""
-        info = keras_class(category, name) or self.plugins.classes.get(name)
+    def made(self, class_name: str, arguments: dict[str, Any], category: str, path: KeyPath) -> None:
+        info = self.class_info(class_name, category, path + ("type",))
+        if info is not None:
+            self.check_arguments(class_name, info, arguments, path)
+
+    def plain(self, value: Any, path: KeyPath) -> None:
+        return None
+
+    # ---------------------------------------------------------------- classes and their arguments
+
+    def class_info(self, name: str, category: str, path: KeyPath) -> ClassInfo | None:
+        """The constructor of a plugin class, else of a Keras class; reports unknown names.
+
+        Plugins come first, as they do when the builder looks the class up.
+        """
+        info = self.plugins.classes.get(name) or keras_class(category, name)
         if info is None and not self.plugins.knows(name):
-            self.report.error(path, f"unknown {NOUNS[category]} {name!r}{did_you_mean(name, [*class_names(category), *self.plugins.classes])}", key=path[:-1] if path[-1] == "type" else path)
+            known = [*class_names(category), *self.plugins.classes]
+            self.report.error(path, unknown(f"unknown {NOUNS[category]}", name, known, category), key=path[:-1] if path[-1] == "type" else path)
         return info
 
-    def check_arguments(self, class_name: str, info: ClassInfo, kwargs: dict[str, Any], path: Path, *, reserved: tuple[str, ...] = ()) -> None:
+    def check_arguments(self, class_name: str, info: ClassInfo, kwargs: dict[str, Any], path: KeyPath, *, reserved: tuple[str, ...] = ()) -> None:
         """Every keyword must be a constructor argument; required ones must be present."""
         misspelt: set[str] = set()
-        for arg, value in kwargs.items():
-            arg_path = path + (arg,)
+        for arg in kwargs:
             if arg not in info.args and not info.open:
                 hint = did_you_mean(arg, [*info.args, *reserved])
                 misspelt.add(hint.partition("'")[2].rpartition("'")[0])
-                self.report.error(arg_path, f"{class_name} has no argument {arg!r}{hint}", key=path)
-                continue
-            category = argument_category(str(arg))
-            if category is not None and value is not None and not isinstance(value, (int, float)):
-                self.check(value, category, arg_path)
+                self.report.error(path + (arg,), f"{class_name} has no argument {arg!r}{hint}", key=path)
         for arg in info.required:
             if arg not in kwargs and arg not in misspelt:
                 self.report.error(path, f"{class_name} needs argument {arg!r}")
 
-    def check_lambda_function(self, function: Any, path: Path) -> None:
+    def check_lambda_function(self, function: Any, path: KeyPath) -> None:
         """Lambda functions are names (`keras.ops.square`, a plugin's function), never code."""
         if not isinstance(function, str):
             self.report.error(path, "Lambda's function must be a name such as keras.ops.square")
@@ -100,11 +97,11 @@ class ObjectChecker:
         if _CODE.search(function) or ":" in function:
             self.report.error(path, f"Lambda's function must name a function, not contain code: {function!r} (use keras.ops.*, keras.activations.* or a plugin function)")
             return
-        for prefix, category in _LAMBDA_PREFIXES.items():
+        for prefix, section in LAMBDA_PREFIXES.items():
             if function.startswith(prefix):
                 attr = function[len(prefix):]
-                if attr not in string_names(category):
-                    self.report.error(path, f"unknown function {function!r}{did_you_mean(attr, string_names(category))}")
+                if attr not in string_names(section):
+                    self.report.error(path, f"unknown function {function!r}{did_you_mean(attr, string_names(section))}")
                 return
         if not self.plugins.knows(function.rsplit(".", 1)[-1]):
             self.report.error(path, f"Lambda function {function!r} is not allowed: use keras.ops.*, keras.activations.* or a function a plugin defines")

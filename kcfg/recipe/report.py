@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-from kcfg.recipe.errors import Location, Path, Problem, dotted
+from kcfg.recipe.errors import KeyPath, Location, Problem, dotted
 
 
 class Report:
     """All problems of one recipe, in the order found."""
 
-    def __init__(self, positions: dict[Path, Location], source: str) -> None:
+    def __init__(self, positions: dict[KeyPath, Location], source: str) -> None:
         self.positions = positions
         self.source = source
         self.problems: list[Problem] = []
 
-    def where(self, path: Path) -> Location:
+    def where(self, path: KeyPath) -> Location:
         """The location of `path`, or of its nearest written parent."""
         while path and path not in self.positions:
             path = path[:-1]
         return self.positions.get(path, Location(self.source))
 
-    def error(self, path: Path, message: str, *, key: Path | None = None) -> None:
+    def error(self, path: KeyPath, message: str, *, key: KeyPath | None = None) -> None:
         """Report at `path`'s location under the dotted name of `key` (default: `path`)."""
         self.problems.append(Problem(self.where(path), dotted(path if key is None else key), message))
 
-    def warn(self, path: Path, message: str, *, key: Path | None = None) -> None:
+    def warn(self, path: KeyPath, message: str, *, key: KeyPath | None = None) -> None:
         self.problems.append(Problem(self.where(path), dotted(path if key is None else key), message, "warning"))
 
     def sorted(self) -> list[Problem]:

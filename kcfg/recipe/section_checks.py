@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kcfg.recipe.errors import Path
-from kcfg.recipe.graph_checks import output_names
+from kcfg.recipe.errors import KeyPath
 from kcfg.recipe.object_checks import ObjectChecker
+from kcfg.recipe.plan import output_names
 from kcfg.recipe.schema import Recipe, plain
 from kcfg.recipe.suggest import did_you_mean
 
@@ -30,12 +30,12 @@ class SectionChecker:
             self.objects.check(plain(callback), "callbacks", ("callbacks", i))
             self.check_callback(plain(callback), ("callbacks", i))
 
-    def check_output_keys(self, mapping: dict[str, Any], path: Path) -> None:
+    def check_output_keys(self, mapping: dict[str, Any], path: KeyPath) -> None:
         for key in mapping:
             if key not in self.outputs:
                 self.report.error(path + (key,), f"{key!r} is not a model output (outputs: {', '.join(self.outputs)}){did_you_mean(key, self.outputs)}")
 
-    def check_output_list(self, values: list[Any], path: Path, what: str) -> None:
+    def check_output_list(self, values: list[Any], path: KeyPath, what: str) -> None:
         if len(values) != len(self.outputs):
             self.report.error(path, f"{what} has {len(values)} entries but the model has {len(self.outputs)} output(s): {', '.join(self.outputs)}")
 
@@ -65,7 +65,7 @@ class SectionChecker:
         for section in ("metrics", "weighted_metrics"):
             self.check_metrics(getattr(compile_, section), ("compile", section))
 
-    def check_metrics(self, metrics: Any, path: Path) -> None:
+    def check_metrics(self, metrics: Any, path: KeyPath) -> None:
         if isinstance(metrics, dict):
             self.check_output_keys(metrics, path)
             for key, value in metrics.items():
@@ -120,7 +120,7 @@ class SectionChecker:
         data = self.recipe.data
         return bool(self.recipe.fit.validation_split) or (data is not None and data.validation is not None)
 
-    def check_callback(self, callback: dict[str, Any], path: Path) -> None:
+    def check_callback(self, callback: dict[str, Any], path: KeyPath) -> None:
         """What Keras would only find at the end of the first epoch, or at start-up."""
         monitor = callback.get("monitor")
         if isinstance(monitor, str):

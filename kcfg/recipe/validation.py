@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kcfg.recipe.errors import Path
+from kcfg.recipe.errors import KeyPath
 from kcfg.recipe.report import Report
 from kcfg.recipe.schema import PATTERN_HINTS, Recipe, UnknownKey
 from kcfg.recipe.suggest import did_you_mean
@@ -43,7 +43,7 @@ def describe(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def data_path(data: Any, loc: tuple[Any, ...], missing: bool = False) -> Path:
+def data_path(data: Any, loc: tuple[Any, ...], missing: bool = False) -> KeyPath:
     """The recipe path of a pydantic `loc`, without the parts that name union branches.
 
     For a `missing` error the last part is the absent key and is kept.
@@ -92,7 +92,7 @@ def _message(error: dict[str, Any]) -> str:
 
 def report_validation_error(exc: ValidationError, data: Any, report: Report) -> None:
     """Add one problem per distinct place; union branches at one place merge into one line."""
-    by_path: dict[Path, list[dict[str, Any]]] = {}
+    by_path: dict[KeyPath, list[Any]] = {}  # pydantic ErrorDetails
     for error in exc.errors(include_url=False):
         by_path.setdefault(data_path(data, error["loc"], error["type"] == "missing"), []).append(error)
     for path, errors in by_path.items():

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
 
-from kcfg.recipe.errors import Location, Path, Problem, RecipeError, dotted
+from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError, dotted
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN = "tag:kcfg:plain"
@@ -60,7 +61,7 @@ def plain_scalar(text: str) -> Any:
     return text
 
 
-_EXPLICIT = {
+_EXPLICIT: dict[str, Callable[[str], Any]] = {
     _STD + "str": str,
     _STD + "int": lambda s: int(s, 0),
     _STD + "float": float,
@@ -74,17 +75,17 @@ class _Reader:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.positions: dict[Path, Location] = {}
+        self.positions: dict[KeyPath, Location] = {}
         self.problems: list[Problem] = []
 
     def loc(self, node: yaml.Node) -> Location:
         mark = node.start_mark
         return Location(self.source, mark.line + 1, mark.column + 1)
 
-    def fail(self, node: yaml.Node, path: Path, message: str) -> None:
+    def fail(self, node: yaml.Node, path: KeyPath, message: str) -> None:
         self.problems.append(Problem(self.loc(node), dotted(path), message))
 
-    def read(self, node: yaml.Node, path: Path) -> Any:
+    def read(self, node: yaml.Node, path: KeyPath) -> Any:
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -99,7 +100,7 @@ class _Reader:
             return self.bad_tag(node, path)
         return self.mapping(node, path)
 
-    def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+    def scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
         if node.tag == _PLAIN:
             return plain_scalar(node.value)
         convert = _EXPLICIT.get(node.tag)
@@ -111,7 +112,7 @@ class _Reader:
             self.fail(node, path, f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}")
             return None
 
-    def mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
+    def mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         first_seen: dict[Any, int] = {}
         merged: dict[Any, Any] = {}
@@ -136,7 +137,7 @@ class _Reader:
             out.setdefault(key, value)
         return out
 
-    def merge_sources(self, node: yaml.Node, path: Path) -> dict[Any, Any]:
+    def merge_sources(self, node: yaml.Node, path: KeyPath) -> dict[Any, Any]:
         """`<<: *anchor` or `<<: [*a, *b]`: earlier sources win, explicit keys win over all."""
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         merged: dict[Any, Any] = {}
@@ -148,13 +149,13 @@ class _Reader:
                 merged.setdefault(key, value)
         return merged
 
-    def bad_tag(self, node: yaml.Node, path: Path) -> None:
+    def bad_tag(self, node: yaml.Node, path: KeyPath) -> None:
         tag = node.tag.replace(_STD, "!!")
         self.fail(node, path, f"tag {tag} is not allowed: recipes are read with a safe loader, remove the tag")
         return None
 
 
-def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path, Location]]:
+def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, Location]]:
     """Parse one YAML document.
 
     Returns:

@@ -5,18 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kcfg.builder.objects import ObjectFactory
-from kcfg.recipe.schema import Recipe, plain
+from kcfg.builder import KerasBoundary, ObjectFactory
+from kcfg.recipe import Recipe, plain
 
 #: Callback arguments naming a file (its folder is created) or a folder (created).
 _FILE_ARGUMENTS = ("filepath", "filename")
 _FOLDER_ARGUMENTS = ("log_dir", "backup_dir")
 
 
-def build_callbacks(recipe: Recipe, factory: ObjectFactory) -> list[Any]:
+def build_callbacks(recipe: Recipe, factory: ObjectFactory, boundary: KerasBoundary) -> list[Any]:
     """Every `keras.callbacks` class or plugin callback the recipe lists, in order."""
     callbacks = []
-    for spec in recipe.callbacks:
+    for i, spec in enumerate(recipe.callbacks):
         arguments = plain(spec)
         for key in _FILE_ARGUMENTS:
             if isinstance(arguments.get(key), str):
@@ -24,5 +24,6 @@ def build_callbacks(recipe: Recipe, factory: ObjectFactory) -> list[Any]:
         for key in _FOLDER_ARGUMENTS:
             if isinstance(arguments.get(key), str):
                 Path(arguments[key]).mkdir(parents=True, exist_ok=True)
-        callbacks.append(factory.build(arguments, "callbacks"))
+        with boundary.at(("callbacks", i), arguments):
+            callbacks.append(factory.build(arguments, "callbacks", ("callbacks", i)))
     return callbacks

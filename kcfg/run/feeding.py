@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kcfg.recipe.errors import Path as KeyPath, PathProblem
+from kcfg.recipe.errors import KeyPath, PathProblem
 from kcfg.recipe.schema import CsvSource, ImagesSource, KerasSource, NpzSource, PythonSource, SyntheticSource
 from kcfg.run.sources import Arrays, SourceError, call_python, read_csv, read_images, read_keras, read_npz
 from kcfg.run.synthetic import synthetic_arrays
@@ -70,6 +70,13 @@ def _as_dict(mapping: Any, names: list[str]) -> dict[str, Any] | None:
     if isinstance(mapping, str):
         return {names[0]: mapping} if len(names) == 1 else {name: mapping for name in names}
     return dict(mapping)
+
+
+def _unwrap(part: dict[str, np.ndarray] | None) -> Any:
+    """One array for a model with one input (or output); the dict by name for several."""
+    if part is None:
+        return None
+    return next(iter(part.values())) if len(part) == 1 else part
 
 
 def _mapped_columns(mapping: Any) -> list[str]:
@@ -141,10 +148,9 @@ class Feeder:
         counts = {len(a) for part in parts for a in part.values()}
         if len(counts) > 1:
             raise FeedError(path, f"arrays have different numbers of samples: {sorted(counts)}")
-        unwrap = lambda part: None if part is None else (next(iter(part.values())) if len(part) == 1 else part)  # noqa: E731
-        return Feed(unwrap(x), unwrap(y), unwrap(weights), samples=counts.pop() if counts else 0)
+        return Feed(_unwrap(x), _unwrap(y), _unwrap(weights), samples=counts.pop() if counts else 0)
 
-    def pick(self, arrays: Arrays, mapping: Any, shapes: dict[str, tuple], key: str, path: KeyPath, *, reshape: bool, check_shape: bool = True) -> dict[str, np.ndarray] | None:
+    def pick(self, arrays: Arrays, mapping: Any, shapes: dict[str, tuple[int | None, ...]], key: str, path: KeyPath, *, reshape: bool, check_shape: bool = True) -> dict[str, np.ndarray] | None:
         """Arrays for each model input (or output), by the mapping or the default keys."""
         names = list(shapes)
         given = _as_dict(mapping, names)
@@ -186,7 +192,7 @@ class Feeder:
             return array
         if len(shape) == len(sample) + 1 and shape[-1] == 1 and all(s is None or s == a for s, a in zip(shape, sample)):
             return array[..., None]  # labels (n,) for an output (n, 1); images without a channel axis
-        if reshape and None not in shape and math.prod(sample) == math.prod(shape):
+        if reshape and None not in shape and math.prod(sample) == math.prod(d for d in shape if d is not None):
             return array.reshape((len(array), *shape))
         if not reshape and len(shape) == 1 and len(sample) == 0:
             return array  # class ids for a softmax output

@@ -7,7 +7,7 @@ from typing import Any
 
 import keras
 
-from kcfg.run.files import replacing
+from kcfg.files import replacing
 from kcfg.run.run_dir import RESUME_WEIGHTS, RunDir
 
 

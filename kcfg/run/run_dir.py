@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -15,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from kcfg import __version__
-from kcfg.run.files import write_atomically
+from kcfg.files import write_atomically
 
 TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S"
+TIMESTAMP_VARIABLE = "${timestamp}"
 RESUME_WEIGHTS = "resume.weights.h5"
 
 
@@ -85,12 +88,26 @@ def create(path: Path, *, overwrite: bool) -> RunDir:
     return RunDir(path)
 
 
-def newest_run(pattern: str) -> RunDir:
-    """The most recent run whose folder matches `pattern` (a run_dir with `*` for the timestamp)."""
-    candidates = sorted(p for p in Path().glob(pattern) if (p / "manifest.json").is_file()) if pattern else []
-    if not candidates:
-        raise RunDirError(f"no run to continue matches {pattern}; give --run-dir")
-    return RunDir(candidates[-1])
+def runs_of(template: str) -> list[RunDir]:
+    """Runs whose folder is `template` with a timestamp in place of `${timestamp}`, oldest first.
+
+    The template is literal text: a recipe named `*` or `[a]` finds only its own runs.
+    """
+    template = os.path.normpath(template)
+    head = template.split(TIMESTAMP_VARIABLE)[0]
+    root = head[: head.rfind(os.sep) + 1]
+    pattern = re.compile(r"\d{8}-\d{6}".join(re.escape(part) for part in template.split(TIMESTAMP_VARIABLE)))
+    levels = "/".join(["*"] * (template[len(root):].count(os.sep) + 1))
+    found = [p for p in Path(root or ".").glob(levels) if pattern.fullmatch(os.path.normpath(p)) and (p / "manifest.json").is_file()]
+    return [RunDir(p) for p in sorted(found)]
+
+
+def newest_run(template: str) -> RunDir:
+    """The most recent run of a recipe, for `--resume` without `--run-dir`."""
+    found = runs_of(template)
+    if not found:
+        raise RunDirError(f"no run to continue matches {template}; give --run-dir")
+    return found[-1]
 
 
 def git_commit(folder: Path) -> str | None:

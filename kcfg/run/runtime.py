@@ -16,7 +16,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from kcfg.recipe.errors import Path as KeyPath, PathProblem
+from kcfg.recipe.errors import KeyPath, PathProblem
 from kcfg.recipe.schema import DistributeSpec, Runtime
 
 

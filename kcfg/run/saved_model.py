@@ -14,8 +14,8 @@ from typing import Any
 import keras
 
 import kcfg.run.losses  # noqa: F401 - registers the y_pred loss that compiled models refer to
-from kcfg.builder.objects import ObjectFactory
-from kcfg.recipe.schema import Recipe
+from kcfg.builder import ObjectFactory
+from kcfg.recipe import Recipe
 
 
 def recipe_functions(recipe: Recipe, factory: ObjectFactory) -> dict[str, Any]:

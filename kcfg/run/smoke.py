@@ -16,12 +16,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from kcfg.recipe.errors import Problem, RecipeError
-from kcfg.recipe.load import load_recipe
+from kcfg.recipe import Problem, RecipeError, load_recipe
 from kcfg.recipe.schema import SyntheticSource
-from kcfg.run.feeding import FeedError, pipeline
+from kcfg.run.feeding import pipeline
+from kcfg.run.prepare import prepare
 from kcfg.run.saved_model import load_saved_model
-from kcfg.run.train import prepare
 
 STEPS = 2
 BATCH_SIZE = 8
@@ -70,7 +69,7 @@ def smoke(file: Path, *, real_data: bool = False) -> SmokeResult:
 
 def _steps(file: Path, real_data: bool) -> float:
     with tempfile.TemporaryDirectory(prefix="kcfg-smoke-") as folder:
-        loaded = load_recipe(file, run_variables={"timestamp": "smoke", "run_dir": folder})
+        loaded = load_recipe(file).with_run(folder, "smoke")
         # XLA's compile time would dominate two steps; a recipe that asks for it (jit_compile: true) keeps it
         prepared = prepare(loaded, distribute=False, auto_xla=False)
         model = prepared.model
@@ -79,12 +78,11 @@ def _steps(file: Path, real_data: bool) -> float:
             if loaded.recipe.data is None or loaded.recipe.data.train is None:
                 raise RecipeError([Problem(loaded.where(("data",)), "data.train", "--real-data needs data.train")])
             source = loaded.recipe.data.train.model_copy(update={"take": STEPS * BATCH_SIZE})
-        try:
+        with prepared.boundary.at(("data", "train")):
             feed = pipeline(prepared.feeder.feed(source, ("data", "train")), source, BATCH_SIZE, False, 0)
-        except FeedError as exc:
-            raise exc.located(loaded.where) from exc
         steps = STEPS if feed.is_stream else None  # arrays hold exactly STEPS batches
-        history = model.fit(**feed.keras_arguments(BATCH_SIZE), steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0)
+        with prepared.boundary.step("the first training step", ("data", "train"), ("fit",)):
+            history = model.fit(**feed.keras_arguments(BATCH_SIZE), steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0)
         loss = float(history.history["loss"][-1])
         if not math.isfinite(loss):
             raise SmokeFailure(f"the training loss is {loss} after {STEPS} steps")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from kcfg.recipe.object_checks import Y_PRED_LOSS
+from kcfg.recipe import Y_PRED_LOSS
 
 #: Free axes (None in a shape) get this length.
 FREE_AXIS = 8

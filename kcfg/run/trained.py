@@ -6,19 +6,19 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from kcfg.builder.objects import ObjectFactory
-from kcfg.builder.plugins import load_plugins
-from kcfg.recipe.load import LoadedRecipe, load_recipe
+from kcfg.builder import KerasBoundary, ObjectFactory, load_plugins
+from kcfg.files import replacing, write_atomically
+from kcfg.recipe import LoadedRecipe, Location, load_recipe
 from kcfg.recipe.schema import CsvSource, NpzSource
-from kcfg.run.feeding import FeedError, Feeder, ModelSignature
-from kcfg.run.files import replacing, write_atomically
-from kcfg.run.run_dir import RunDir, RunDirError
+from kcfg.run.feeding import Feeder, FeedError, ModelSignature
+from kcfg.run.prepare import output_losses
+from kcfg.run.run_dir import RunDir, RunDirError, runs_of
 from kcfg.run.saved_model import load_saved_model
-from kcfg.run.train import evaluate_on, output_losses
+from kcfg.run.train import evaluate_on
 
 
 @dataclass
@@ -36,9 +36,8 @@ class TrainedRun:
             raise RunDirError(f"{run.path} has no model.keras (status: {manifest.get('status', 'unknown')}); finish it with kcfg train --resume")
         overrides = manifest.get("overrides", [])
         loaded = load_recipe(
-            manifest["recipe"], sets=[o for o in overrides if not o.startswith("~")], unsets=[o[1:] for o in overrides if o.startswith("~")],
-            run_variables={"timestamp": manifest["timestamp"], "run_dir": str(run.path)}, safe=safe,
-        )
+            manifest["recipe"], sets=[o for o in overrides if not o.startswith("~")], unsets=[o[1:] for o in overrides if o.startswith("~")], safe=safe,
+        ).with_run(run.path, str(manifest.get("timestamp", "")))
         factory = ObjectFactory(load_plugins(loaded.recipe.plugins, loaded.file.parent, loaded.where))
         return cls(run, loaded, load_saved_model(run.path / "model.keras", loaded.recipe, factory))
 
@@ -54,14 +53,19 @@ class TrainedRun:
             source = file_source(data_file, source)
         if source is None:
             raise FeedError(("data", "test"), "no test data: give data.test in the recipe or --data FILE")
-        metrics = evaluate_on(self.loaded, self.feeder(), self.model, source)
+        # problems with a file from the command line are reported at that file
+        boundary = KerasBoundary(self.loaded.where if data_file is None else lambda path: Location(str(data_file)))
+        metrics = evaluate_on(self.loaded, self.model, self.feeder(), boundary, source)
         self.run.update_metrics(test=metrics)
         return metrics
 
     def predict(self, input_file: Path, output_file: Path) -> int:
         """Predictions for the inputs in an .npz or .csv file, written as .npz or .csv; returns the count."""
-        feed = self.feeder().feed(file_source(input_file, None), ("input",), with_targets=False)
-        predictions = self.model.predict(feed.x, verbose=0)
+        boundary = KerasBoundary(lambda path: Location(str(input_file)))
+        with boundary.at(("input",)):
+            feed = self.feeder().feed(file_source(input_file, None), ("input",), with_targets=False)
+        with boundary.step("the prediction step", ("input",), ("input",)):
+            predictions = self.model.predict(feed.x, verbose=0)
         names = self.model.output_names
         outputs = dict(zip(names, predictions if len(names) > 1 else [predictions]))
         write_predictions(outputs, output_file)
@@ -84,7 +88,7 @@ def write_predictions(outputs: dict[str, np.ndarray], path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix == ".npz":
         with replacing(path) as tmp:
-            np.savez(tmp, **outputs)
+            np.savez(tmp, **cast(dict[str, Any], outputs))
         return
     if suffix != ".csv":
         raise FeedError((), f"{path}: predictions are written as .npz or .csv")
@@ -104,8 +108,8 @@ def find_run(target: Path, *, safe: bool = False) -> RunDir:
     """A run directory as given, or the newest completed run of a recipe file."""
     if target.is_dir():
         return RunDir(target)
-    loaded = load_recipe(target, run_variables={"timestamp": "*"}, safe=safe)
-    candidates = sorted(p for p in Path().glob(str(loaded.run_dir("*"))) if (p / "model.keras").is_file())
-    if not candidates:
-        raise RunDirError(f"no trained run of {target} under {loaded.run_dir('*').parent}; run kcfg train {target} first")
-    return RunDir(candidates[-1])
+    template = load_recipe(target, safe=safe).run_dir()
+    trained = [run for run in runs_of(template) if (run.path / "model.keras").is_file()]
+    if not trained:
+        raise RunDirError(f"no trained run of {target} matches {template}; run kcfg train {target} first")
+    return trained[-1]

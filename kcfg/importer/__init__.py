@@ -1,0 +1,5 @@
+"""The importer: a saved Keras model -> recipe data (`kcfg import`). Imports Keras."""
+
+from kcfg.importer.model_config import ImportProblem, import_recipe, read_model_config
+
+__all__ = ["ImportProblem", "import_recipe", "read_model_config"]
