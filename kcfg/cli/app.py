@@ -8,7 +8,7 @@ import sys
 import typer
 
 from kcfg import __version__
-from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, debug_requested
+from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, debug_requested, say
 from kcfg.cli.evaluate import evaluate, predict
 from kcfg.cli.import_model import import_model
 from kcfg.cli.plot import plot
@@ -73,5 +73,5 @@ def main(argv: list[str] | None = None) -> None:
             raise
         message = " ".join(str(exc).split())
         message = message if len(message) <= 300 else message[:297] + "..."
-        print(f"kcfg: internal error: {type(exc).__name__}: {message} (run with --debug for the traceback)", file=sys.stderr)
+        say(f"kcfg: internal error: {type(exc).__name__}: {message} (run with --debug for the traceback)", err=True)
         sys.exit(EXIT_RUN_FAILED)

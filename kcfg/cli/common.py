@@ -23,6 +23,13 @@ UnsetOption = Annotated[list[str], typer.Option("--unset", metavar="PATH", help=
 SafeOption = Annotated[bool, typer.Option("--safe", envvar="KCFG_SAFE", help="Refuse recipes that import code (plugins, python data sources).")]
 
 
+def say(line: str, *, err: bool = False, flush: bool = False) -> None:
+    """Print one line that holds user text (paths, messages): escaped and redacted, so it stays one line."""
+    from kcfg.recipe.errors import printable
+
+    print(printable(line), file=sys.stderr if err else sys.stdout, flush=flush)
+
+
 def print_problems(problems: list[Problem]) -> None:
     for problem in problems:
         print(problem, file=sys.stderr)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_INVALID, SafeOption, print_problems
+from kcfg.cli.common import EXIT_INVALID, SafeOption, print_problems, say
 
 if TYPE_CHECKING:
     from kcfg.run import TrainedRun
@@ -31,7 +30,7 @@ def trained_run(target: Path, safe: bool) -> Iterator[TrainedRun]:
         print_problems(exc.problems)
         raise typer.Exit(EXIT_INVALID) from None
     except (RunDirError, FeedError) as exc:
-        print(f"{target}: {exc}", file=sys.stderr)
+        say(f"{target}: {exc}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
 
 
@@ -52,7 +51,7 @@ def evaluate(
         metrics = run.evaluate(data)
         for name, value in sorted(metrics.items()):
             print(f"{name}: {value:.4f}")
-        print(f"saved in {run.run.path / 'metrics.json'}", file=sys.stderr)
+        say(f"saved in {run.run.path / 'metrics.json'}", err=True)
 
 
 def predict(
@@ -69,4 +68,4 @@ def predict(
     """
     with trained_run(target, safe) as run:
         count = run.predict(input, output)
-        print(f"wrote {count} predictions to {output}", file=sys.stderr)
+        say(f"wrote {count} predictions to {output}", err=True)

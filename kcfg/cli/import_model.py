@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_INVALID, print_problems
+from kcfg.cli.common import EXIT_INVALID, print_problems, say
 
 
 def import_model(
@@ -44,7 +43,7 @@ def import_model(
         print_problems(exc.problems)
         raise typer.Exit(EXIT_INVALID) from None
     except ImportProblem as exc:
-        print(f"{model}: {exc}", file=sys.stderr)
+        say(f"{model}: {exc}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
     if plugin:
         data = {"plugins": list(plugin), **data}
@@ -57,6 +56,6 @@ def import_model(
         load_recipe(output)
     except RecipeError as exc:  # a bug in the importer, not in the model: say so, keep the file to report it
         print_problems(exc.problems)
-        print(f"{output}: kcfg import wrote a recipe that does not validate; please report it", file=sys.stderr)
+        say(f"{output}: kcfg import wrote a recipe that does not validate; please report it", err=True)
         raise typer.Exit(1) from None
-    print(f"wrote {output}", file=sys.stderr)
+    say(f"wrote {output}", err=True)

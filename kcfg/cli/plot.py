@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_INVALID, SafeOption, SetOption, UnsetOption, build_or_exit, load_or_exit
+from kcfg.cli.common import EXIT_INVALID, SafeOption, SetOption, UnsetOption, build_or_exit, load_or_exit, say
 
 
 def plot(
@@ -39,14 +38,14 @@ def plot(
     output = output or Path(f"{loaded.name}.svg")
     fmt = output.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
-        print(f"{output}: unknown plot format {output.suffix or '(none)'!r}; use one of .{', .'.join(FORMATS)}", file=sys.stderr)
+        say(f"{output}: unknown plot format {output.suffix or '(none)'!r}; use one of .{', .'.join(FORMATS)}", err=True)
         raise typer.Exit(EXIT_INVALID)
     built = build_or_exit(loaded) if shapes else None
     drawing = GraphDrawing(loaded.plan, built=built, nested=nested).draw(loaded.recipe.model.name or loaded.name)
     try:
         data = rendered(drawing, fmt)
     except graphviz.ExecutableNotFound:
-        print(f"{output}: Graphviz's `dot` program is not installed: install it (apt-get install graphviz, brew install graphviz) or write .dot", file=sys.stderr)
+        say(f"{output}: Graphviz's `dot` program is not installed: install it (apt-get install graphviz, brew install graphviz) or write .dot", err=True)
         raise typer.Exit(EXIT_INVALID) from None
     write_atomically(output, data)
-    print(f"wrote {output}", file=sys.stderr)
+    say(f"wrote {output}", err=True)

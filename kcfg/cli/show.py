@@ -18,7 +18,8 @@ def show(
 ) -> None:
     """Print the resolved recipe: extends merged, overrides and ${...} interpolation applied.
 
-    ${run_dir} and ${timestamp} stay as written until a run starts.
+    ${run_dir} and ${timestamp} stay as written until a run starts. With --safe, values
+    that came from ${env:NAME} are shown as that reference.
 
     Examples:
 
@@ -27,6 +28,8 @@ def show(
         kcfg show recipes/small_resnet.yaml --set fit.epochs=3 --unset callbacks
     """
     from kcfg.recipe import dump_yaml
+    from kcfg.recipe.errors import redacted
 
     loaded = load_or_exit(recipe, set_, unset, safe)
-    print(dump_yaml(loaded.data), end="")
+    text = dump_yaml(loaded.data)
+    print(redacted(text) if safe else text, end="")  # --safe prints no environment value

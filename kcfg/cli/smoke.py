@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import xml.etree.ElementTree as ET
 from enum import Enum
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_RUN_FAILED, recipe_files
+from kcfg.cli.common import EXIT_RUN_FAILED, recipe_files, say
 from kcfg.files import write_atomically
 
 if TYPE_CHECKING:
@@ -63,9 +62,9 @@ def smoke(
         result = smoke_one(file, real_data=real_data)
         results.append(result)
         if format is Format.text:
-            print(f"{'ok  ' if result.passed else 'FAIL'}  {file}  ({result.seconds:.1f} s)", flush=True)
+            say(f"{'ok  ' if result.passed else 'FAIL'}  {file}  ({result.seconds:.1f} s)", flush=True)
             for line in result.problems:
-                print(line, file=sys.stderr)
+                say(line, err=True)
     if format is Format.json:
         print(json.dumps({"passed": all(r.passed for r in results), "recipes": [r.as_dict() for r in results]}, indent=2))
     if junit is not None:

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_RUN_FAILED, SafeOption, SetOption, UnsetOption, print_problems
+from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_RUN_FAILED, SafeOption, SetOption, UnsetOption, print_problems, say
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    print(message, file=sys.stderr)
+    say(message, err=True)
     return typer.Exit(code)
 
 
@@ -70,4 +70,4 @@ def train(
     for section, values in metrics.items():
         if values:
             print(f"{section}: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(values.items())))
-    print(f"run: {finished.path}")
+    say(f"run: {finished.path}")

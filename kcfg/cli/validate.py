@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_INVALID, SafeOption, SetOption, UnsetOption, print_problems, recipe_files
+from kcfg.cli.common import EXIT_INVALID, SafeOption, SetOption, UnsetOption, print_problems, recipe_files, say
 
 
 class Format(str, Enum):
@@ -58,6 +58,6 @@ def validate(
             errors = sum(p.severity == "error" for p in problems)
             status = f"{errors} error(s)" if errors else "ok"
             warnings = len(problems) - errors
-            print(f"{file}: {status}" + (f", {warnings} warning(s)" if warnings else ""))
+            say(f"{file}: {status}" + (f", {warnings} warning(s)" if warnings else ""))
     if failed:
         raise typer.Exit(EXIT_INVALID)

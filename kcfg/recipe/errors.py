@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 KeyPath = tuple[str | int, ...]
 Severity = Literal["error", "warning"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Values that came from `${env:NAME}` -> how they are shown instead (`${env:NAME}`).
+_SECRETS: dict[str, str] = {}
+#: Shorter values, and plain numbers, would blank out ordinary words and figures.
+MIN_SECRET_LENGTH = 4
+
+
+def keep_secret(name: str, value: str) -> None:
+    """Never print `value` (an environment variable's) again in this process: show `${env:NAME}` instead."""
+    if len(value) >= MIN_SECRET_LENGTH and not value.replace(".", "", 1).isdigit():
+        _SECRETS[value] = f"${{env:{name}}}"
+
+
+def redacted(text: str) -> str:
+    """`text` with every kept secret replaced by the reference it came from, longest first."""
+    for value in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(value, _SECRETS[value])
+    return text
+
+
+def printable(text: str) -> str:
+    """`text` safe to print as part of one line: secrets redacted, control characters
+    (newlines, ANSI escapes, NUL) written as escapes, so no input can forge or colour a line."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], redacted(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,8 +46,8 @@ class Location:
 
     def __str__(self) -> str:
         if self.line is None:
-            return self.source
-        return f"{self.source}:{self.line}:{self.col}"
+            return printable(self.source)
+        return f"{printable(self.source)}:{self.line}:{self.col}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,18 +62,18 @@ class Problem:
     def __str__(self) -> str:
         prefix = f"{self.location}: "
         if self.key:
-            prefix += f"{self.key}: "
+            prefix += f"{printable(self.key)}: "
         if self.severity == "warning":
             prefix += "warning: "
-        return prefix + self.message
+        return prefix + printable(self.message)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "file": self.location.source,
             "line": self.location.line,
             "col": self.location.col,
-            "key": self.key,
-            "message": self.message,
+            "key": redacted(self.key),
+            "message": redacted(self.message),
             "severity": self.severity,
         }
 

@@ -10,13 +10,17 @@ import os
 import re
 from typing import Any
 
-from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError, dotted
+from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError, dotted, keep_secret
 from kcfg.recipe.report import Report
 from kcfg.recipe.yaml_io import plain_scalar
 
 _REF = re.compile(r"\$(\$?)\{([^{}]*)\}")
 #: Variables only known when a run starts; left as written until then.
 RUN_VARIABLES = ("run_dir", "timestamp")
+#: References resolving through references: real recipes chain a few.
+MAX_REFERENCE_DEPTH = 64
+#: Characters one interpolated string may reach (`${a}${a}...` doubling at each level).
+MAX_STRING = 1_000_000
 
 
 def interpolate(data: dict[str, Any], positions: dict[KeyPath, Location], variables: dict[str, str]) -> dict[str, Any]:
@@ -35,6 +39,8 @@ def interpolate(data: dict[str, Any], positions: dict[KeyPath, Location], variab
     """
     problems: list[Problem] = []
     resolving: list[KeyPath] = []
+    resolved: dict[KeyPath, Any] = {}  # each referenced path is resolved (or fails) once, however often it is used
+    failed: dict[KeyPath, LookupError] = {}
     where = Report(positions, "<recipe>").where
 
     def lookup(ref: str, at: KeyPath) -> Any:
@@ -42,6 +48,7 @@ def interpolate(data: dict[str, Any], positions: dict[KeyPath, Location], variab
             name, _, default = ref[4:].partition(",")
             value = os.environ.get(name.strip())
             if value is not None:
+                keep_secret(name.strip(), value)
                 return value
             if default or "," in ref:
                 return default.strip()
@@ -57,14 +64,24 @@ def interpolate(data: dict[str, Any], positions: dict[KeyPath, Location], variab
                 node = node[part]
             else:
                 raise LookupError(f"${{{ref}}} names nothing in the recipe")
+        if target in resolved:
+            return resolved[target]
+        if target in failed:
+            raise failed[target]
         if target in resolving:
             cycle = " -> ".join(dotted(p) for p in resolving[resolving.index(target):] + [target])
             raise LookupError(f"interpolation cycle: {cycle}")
+        if len(resolving) >= MAX_REFERENCE_DEPTH:
+            raise LookupError(f"references lead through more than {MAX_REFERENCE_DEPTH} other references; refer to the value itself")
         resolving.append(target)
         try:
-            return walk(node, target)
+            resolved[target] = walk(node, target)
+        except LookupError as exc:
+            failed[target] = exc
+            raise
         finally:
             resolving.pop()
+        return resolved[target]
 
     def substitute(text: str, path: KeyPath) -> Any:
         whole = _REF.fullmatch(text)
@@ -81,7 +98,10 @@ def interpolate(data: dict[str, Any], positions: dict[KeyPath, Location], variab
                 return match.group(0)
             return str(lookup(ref, path))
 
-        return _REF.sub(one, text)
+        result = _REF.sub(one, text)
+        if len(result) > MAX_STRING:
+            raise LookupError(f"interpolation makes a string of {len(result):,} characters (at most {MAX_STRING:,})")
+        return result
 
     def walk(node: Any, path: KeyPath) -> Any:
         if isinstance(node, dict):

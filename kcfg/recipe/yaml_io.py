@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError, dotted
+from kcfg.recipe.yaml_bounds import TooLarge, check_expansion
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN = "tag:kcfg:plain"
@@ -118,6 +119,10 @@ class _Reader:
         merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == _MERGE_KEY and key_node.tag in (_PLAIN, _STD + "merge"):
+                if _MERGE_KEY in first_seen:
+                    self.fail(key_node, path, f"duplicate key '<<' (first written on line {first_seen[_MERGE_KEY]}); merge several mappings with <<: [*a, *b]")
+                    continue
+                first_seen[_MERGE_KEY] = key_node.start_mark.line + 1
                 merged.update(self.merge_sources(value_node, path))
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
@@ -166,6 +171,10 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, Location]]:
     """
     try:
         nodes = list(yaml.compose_all(text, Loader=_NodeLoader))
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other control characters)
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - text.rfind("\n", 0, exc.position)
+        raise RecipeError([Problem(Location(source, line, col), "", f"character U+{exc.character if isinstance(exc.character, int) else ord(exc.character):04X} is not allowed in YAML text")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
@@ -179,6 +188,11 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, Location]]:
         raise RecipeError([Problem(where, "", "a recipe is one YAML document; remove the second '---'")])
     if not nodes:
         return None, {}
+    try:
+        check_expansion(nodes[0])
+    except TooLarge as exc:
+        mark = exc.node.start_mark
+        raise RecipeError([Problem(Location(source, mark.line + 1, mark.column + 1), "", str(exc))]) from None
     reader = _Reader(source)
     reader.positions[()] = reader.loc(nodes[0])
     data = reader.read(nodes[0], ())
