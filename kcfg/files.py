@@ -21,8 +21,12 @@ def replacing(path: Path) -> Iterator[Path]:
     """Yield a temporary path for a writer that names its own file (Keras, NumPy); rename it over `path` after."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_beside(path)
-    yield tmp
-    os.replace(tmp, path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:  # a failed write (disk full, Ctrl-C) leaves nothing behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_atomically(path: Path, data: bytes | str) -> None:

@@ -81,3 +81,11 @@ def test_resume_finds_only_runs_of_its_own_literal_name(write, tmp_path: Path, m
     file = write("star.yaml", 'name: "*"\n' + MODEL + "compile: {loss: sparse_categorical_crossentropy}\n")
     with pytest.raises(RunDirError, match=r"no run to continue matches runs/\*/"):
         Training.open(TrainingRequest(file, resume=True))
+
+
+def test_a_lambda_nested_in_another_layer_builds_by_name(write) -> None:
+    from kcfg.builder import build_model
+
+    text = "model:\n  inputs: {x: [3, 4]}\n  layers:\n    each: {type: TimeDistributed, layer: {type: Lambda, function: keras.ops.abs}}\n"
+    model = build_model(load_recipe(write("r.yaml", text))).model
+    assert float(model(np.array([[[-1.0] * 4] * 3])).numpy().min()) == 1.0

@@ -118,7 +118,7 @@ def test_nan_loss_fails_the_run_and_keeps_the_last_good_epoch(write, tmp_path: P
     assert "kcfg train: the run failed: loss became" in result.stderr and "Traceback" not in result.stderr
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "failed" and manifest["epochs_completed"] == 1
-    assert (run / "resume.weights.h5").is_file() and not (run / "model.keras").exists()
+    assert (run / manifest["resume_weights"]).is_file() and not (run / "model.keras").exists()
     assert [row["epoch"] for row in csv.DictReader((run / "history.csv").open())] == ["0"]
 
 

@@ -62,6 +62,8 @@ class ObjectFactory:
         return name
 
     def made(self, class_name: str, arguments: dict[str, Any], category: str, path: KeyPath) -> Any:
+        if category == "layers" and class_name == "Lambda" and isinstance(arguments.get("function"), str):
+            arguments = {**arguments, "function": self.function(arguments["function"])}  # a name, at any depth
         return self.keras_class(category, class_name)(**arguments)
 
     def plain(self, value: Any, path: KeyPath) -> Any:
@@ -81,7 +83,4 @@ class ObjectFactory:
 
     def layer(self, type_name: str, name: str, kwargs: dict[str, Any]) -> Any:
         """A layer instance named after its recipe entry."""
-        arguments = self.arguments(kwargs)
-        if type_name == "Lambda" and isinstance(arguments.get("function"), str):
-            arguments["function"] = self.function(arguments["function"])
-        return self.keras_class("layers", type_name)(name=name, **arguments)
+        return self.made(type_name, {**self.arguments(kwargs), "name": name}, "layers", ())

@@ -20,7 +20,7 @@ EXIT_INTERRUPTED = 130
 
 SetOption = Annotated[list[str], typer.Option("--set", metavar="PATH=VALUE", help="Override a value (parsed as YAML); repeatable.")]
 UnsetOption = Annotated[list[str], typer.Option("--unset", metavar="PATH", help="Remove a key; repeatable.")]
-SafeOption = Annotated[bool, typer.Option("--safe", envvar="KCFG_SAFE", help="Refuse recipes that import code (plugins, python data sources).")]
+SafeOption = Annotated[bool, typer.Option("--safe", envvar="KCFG_SAFE", help="For recipes from untrusted hands: no code, no network, no file read or written outside the recipe's folder and the run directory (README: Safety).")]
 
 
 def say(line: str, *, err: bool = False, flush: bool = False) -> None:

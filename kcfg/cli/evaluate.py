@@ -15,9 +15,16 @@ if TYPE_CHECKING:
     from kcfg.run import TrainedRun
 
 
+RecipeOption = Annotated[Path | None, typer.Option("--recipe", help="The run's recipe file, when it lists plugins: a run directory alone never makes kcfg import code.", show_default=False)]
+
+
 @contextmanager
-def trained_run(target: Path, safe: bool) -> Iterator[TrainedRun]:
-    """Open a run (or a recipe's newest run); recipe, data and run problems exit 2 on one line each."""
+def trained_run(target: Path, recipe: Path | None, safe: bool) -> Iterator[TrainedRun]:
+    """Open a run (or a recipe's newest run); recipe, data and run problems exit 2 on one line each.
+
+    The recipe the user names (as the target or with --recipe) may import the code it lists;
+    a run directory alone never makes kcfg import code.
+    """
     from kcfg.cli.keras_import import import_keras_quietly
 
     import_keras_quietly()
@@ -25,7 +32,8 @@ def trained_run(target: Path, safe: bool) -> Iterator[TrainedRun]:
     from kcfg.run import FeedError, RunDirError, TrainedRun, find_run
 
     try:
-        yield TrainedRun.open(find_run(target, safe=safe), safe=safe)
+        named = recipe if recipe is not None else (target if target.is_file() else None)
+        yield TrainedRun.open(find_run(target, safe=safe), named, safe=safe)
     except RecipeError as exc:
         print_problems(exc.problems)
         raise typer.Exit(EXIT_INVALID) from None
@@ -37,6 +45,7 @@ def trained_run(target: Path, safe: bool) -> Iterator[TrainedRun]:
 def evaluate(
     target: Annotated[Path, typer.Argument(metavar="RECIPE_OR_RUN", help="A run directory, or a recipe (its newest trained run).", show_default=False)],
     data: Annotated[Path | None, typer.Option("--data", help="An .npz or .csv file to evaluate on instead of data.test.", show_default=False)] = None,
+    recipe: RecipeOption = None,
     safe: SafeOption = False,
 ) -> None:
     """Evaluate a trained model on data.test (or --data); print the metrics and save them in metrics.json under `test`.
@@ -47,7 +56,7 @@ def evaluate(
 
         kcfg evaluate runs/digits_cnn/20261123-120000 --data more_digits.npz
     """
-    with trained_run(target, safe) as run:
+    with trained_run(target, recipe, safe) as run:
         metrics = run.evaluate(data)
         for name, value in sorted(metrics.items()):
             print(f"{name}: {value:.4f}")
@@ -58,6 +67,7 @@ def predict(
     target: Annotated[Path, typer.Argument(metavar="RUN", help="A run directory, or a recipe (its newest trained run).", show_default=False)],
     input: Annotated[Path, typer.Option("--input", help="Inputs: .npz (arrays by input name, or x) or .csv (columns).", show_default=False)],
     output: Annotated[Path, typer.Option("--output", help="Predictions: .npz (one array per output) or .csv.", show_default=False)],
+    recipe: RecipeOption = None,
     safe: SafeOption = False,
 ) -> None:
     """Predict with a trained model: inputs from a file, predictions to a file.
@@ -66,6 +76,6 @@ def predict(
 
         kcfg predict runs/digits_cnn/20261123-120000 --input recipes/data/digits_test.npz --output predictions.csv
     """
-    with trained_run(target, safe) as run:
+    with trained_run(target, recipe, safe) as run:
         count = run.predict(input, output)
         say(f"wrote {count} predictions to {output}", err=True)

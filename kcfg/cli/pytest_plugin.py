@@ -19,6 +19,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kcfg")
     group.addoption("--kcfg-smoke", action="store_true", help="collect *.yaml/*.yml recipes and smoke-test each (build, train 2 steps, save, reload)")
     group.addoption("--kcfg-real-data", action="store_true", help="with --kcfg-smoke: train on each recipe's data.train instead of synthetic data")
+    group.addoption("--kcfg-safe", action="store_true", default=os.environ.get("KCFG_SAFE") == "1", help="with --kcfg-smoke: refuse recipes that import code, read or write outside their folders (also KCFG_SAFE=1)")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -44,7 +45,7 @@ class RecipeItem(pytest.Item):
         import_keras_quietly()
         from kcfg.run import smoke
 
-        result = smoke(self.path, real_data=self.config.getoption("kcfg_real_data"))
+        result = smoke(self.path, real_data=self.config.getoption("kcfg_real_data"), safe=self.config.getoption("kcfg_safe"))
         if not result.passed:
             raise RecipeSmokeFailed("\n".join(result.problems))
 

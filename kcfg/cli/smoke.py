@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_RUN_FAILED, recipe_files, say
+from kcfg.cli.common import EXIT_RUN_FAILED, SafeOption, recipe_files, say
 from kcfg.files import write_atomically
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ def smoke(
     junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML for CI systems.", show_default=False)] = None,
     format: Annotated[Format, typer.Option("--format", help="text, or json.")] = Format.text,
     real_data: Annotated[bool, typer.Option("--real-data", help="Train the steps on the recipe's own data.train instead of synthetic data.")] = False,
+    safe: SafeOption = False,
 ) -> None:
     """Smoke-test recipes in one process: validate, build, compile, train 2 steps, save, reload, compare predictions.
 
@@ -59,7 +60,7 @@ def smoke(
 
     results = []
     for file in recipe_files(recipes):
-        result = smoke_one(file, real_data=real_data)
+        result = smoke_one(file, real_data=real_data, safe=safe)
         results.append(result)
         if format is Format.text:
             say(f"{'ok  ' if result.passed else 'FAIL'}  {file}  ({result.seconds:.1f} s)", flush=True)

@@ -20,6 +20,7 @@ from kcfg.recipe.object_checks import ObjectChecker
 from kcfg.recipe.plan import RecipePlan, plan_graph, plan_recipe
 from kcfg.recipe.plugin_scan import PluginNames, scan_plugins
 from kcfg.recipe.report import Report
+from kcfg.recipe.safety import SafetyChecker
 from kcfg.recipe.schema import PLUGIN_PATTERN, Graph, InputSpec, Recipe
 from kcfg.recipe.section_checks import SectionChecker
 from kcfg.recipe.validation import validate_model
@@ -36,6 +37,7 @@ class LoadedRecipe:
     plan: RecipePlan
     positions: dict[KeyPath, Location]
     merged: dict[str, Any]  # extends and overrides applied, before interpolation
+    safe: bool
     warnings: list[Problem] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
 
@@ -105,7 +107,7 @@ def load_recipe(
 
 def _load(file: Path, sets: Sequence[str], unsets: Sequence[str], safe: bool) -> LoadedRecipe:
     """`load_recipe`'s steps, in order."""
-    data, positions = load_with_bases(file)
+    data, positions = load_with_bases(file, confine=file.parent if safe else None)
     if sets or unsets:
         data = apply_overrides(data, positions, list(sets), list(unsets))
     name = data["name"] if isinstance(data.get("name"), str) else file.stem
@@ -114,7 +116,7 @@ def _load(file: Path, sets: Sequence[str], unsets: Sequence[str], safe: bool) ->
     report = Report(positions, str(file))
     recipe = validate_model(data, report)
     if safe:
-        refuse_code(data, report)
+        SafetyChecker(data, file.parent, report).check_all()
     plugins = PluginNames() if safe else scan_recipe_plugins(data, file.parent, report)
     objects = ObjectChecker(report, plugins)
     if recipe is None:
@@ -125,7 +127,7 @@ def _load(file: Path, sets: Sequence[str], unsets: Sequence[str], safe: bool) ->
     SectionChecker(objects, recipe).check_all()
     if report.has_errors:
         raise RecipeError(report.sorted())
-    return LoadedRecipe(file, name, data, recipe, plan, positions, merged, report.sorted(), [*sets, *(f"~{u}" for u in unsets)])
+    return LoadedRecipe(file, name, data, recipe, plan, positions, merged, safe, report.sorted(), [*sets, *(f"~{u}" for u in unsets)])
 
 
 def scan_recipe_plugins(data: dict[str, Any], recipe_dir: Path, report: Report) -> PluginNames:
@@ -136,16 +138,6 @@ def scan_recipe_plugins(data: dict[str, Any], recipe_dir: Path, report: Report) 
     for spec in names.missing:
         report.error(("plugins", plugins.index(spec)), f"plugin {spec!r} not found (looked beside the recipe and on the Python path)")
     return names
-
-
-def refuse_code(data: dict[str, Any], report: Report) -> None:
-    """--safe: a recipe from untrusted hands may not import code. Fails closed."""
-    if data.get("plugins"):
-        report.error(("plugins",), "refused in --safe mode (KCFG_SAFE=1): plugins import Python code")
-    sections = data.get("data")
-    for split, source in sections.items() if isinstance(sections, dict) else ():
-        if isinstance(source, dict) and source.get("source") == "python":
-            report.error(("data", split, "source"), "refused in --safe mode (KCFG_SAFE=1): python data sources run code")
 
 
 def check_graphs_alone(data: dict[str, Any], objects: ObjectChecker) -> None:

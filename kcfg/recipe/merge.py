@@ -46,10 +46,11 @@ def deep_merge(base: Any, over: Any) -> Any:
     return merged
 
 
-def load_with_bases(file: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Positions]:
+def load_with_bases(file: Path, _chain: tuple[Path, ...] = (), *, confine: Path | None = None) -> tuple[dict[str, Any], Positions]:
     """Read `file` and deep-merge it over the recipes it `extends`, recursively.
 
-    Positions of the merged result point into whichever file each value came from.
+    Positions of the merged result point into whichever file each value came from. With
+    `confine` (--safe), bases must lie inside that folder.
     """
     data, positions = read_file(file)
     if data is None:
@@ -70,14 +71,22 @@ def load_with_bases(file: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str
         key_path: KeyPath = ("extends",) if isinstance(extends, str) else ("extends", i)
         base_file = Path(os.path.normpath(file.parent / base))
         chain = (*_chain, file)
-        if any(base_file.resolve() == seen.resolve() for seen in chain):
+        try:
+            real = base_file.resolve()
+        except (OSError, RuntimeError) as exc:  # a symbolic-link loop
+            problems.append(Problem(positions[key_path], dotted(key_path), f"base recipe {base!r} cannot be read: {exc}"))
+            continue
+        if any(real == seen.resolve() for seen in chain):
             cycle = " -> ".join(str(p) for p in (*chain, base_file))
             problems.append(Problem(positions[key_path], dotted(key_path), f"extends cycle: {cycle}"))
+            continue
+        if confine is not None and not real.is_relative_to(confine.resolve()):
+            problems.append(Problem(positions[key_path], dotted(key_path), f"refused in --safe mode (KCFG_SAFE=1): bases are read only from the recipe's folder ({confine})"))
             continue
         if not base_file.is_file():
             problems.append(Problem(positions[key_path], dotted(key_path), f"base recipe {base!r} not found (looked for {base_file})"))
             continue
-        base_data, base_positions = load_with_bases(base_file, chain)
+        base_data, base_positions = load_with_bases(base_file, chain, confine=confine)
         merged = deep_merge(merged, base_data)
         merged_positions.update(base_positions)
     if problems:

@@ -46,23 +46,38 @@ class ObjectChecker:
 
     # ---------------------------------------------------------------- the grammar's visitor
 
-    def named(self, name: str, category: str, path: KeyPath) -> None:
+    def named(self, name: str, category: str, path: KeyPath) -> Any:
+        """Checks return what they checked, so an enclosing `made` sees the values as written."""
         if (category == "losses" and name == Y_PRED_LOSS) or self.plugins.knows(name):
-            return
+            return name
         if category == FUNCTIONS:
             self.report.error(path, unknown("unknown plugin function", name, self.plugins.functions, category))
         elif category in CLASS_ONLY:
             self.class_info(name, category, path)
         elif name not in string_names(category):
             self.report.error(path, unknown(f"unknown {NOUNS[category]}", name, string_names(category), category))
+        return name
 
-    def made(self, class_name: str, arguments: dict[str, Any], category: str, path: KeyPath) -> None:
+    def made(self, class_name: str, arguments: dict[str, Any], category: str, path: KeyPath) -> Any:
         info = self.class_info(class_name, category, path + ("type",))
         if info is not None:
             self.check_arguments(class_name, info, arguments, path)
+        if category == "layers" and class_name == "Lambda" and "function" in arguments:  # at any depth (TimeDistributed(Lambda))
+            self.check_lambda_function(arguments["function"], path + ("function",))
+        return {"type": class_name, **arguments}
 
-    def plain(self, value: Any, path: KeyPath) -> None:
-        return None
+    def plain(self, value: Any, path: KeyPath) -> Any:
+        """Plain values may not smuggle in Keras's serialized form, whose `module` Keras would import."""
+        if isinstance(value, dict):
+            if "class_name" in value and "type" not in value:
+                self.report.error(path, f"write Keras objects as {{type: {value['class_name']}, ...}}; serialized configs ({{class_name, module, config}}) are not recipe syntax")
+                return value
+            for key, item in value.items():
+                self.plain(item, path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self.plain(item, path + (i,))
+        return value
 
     # ---------------------------------------------------------------- classes and their arguments
 

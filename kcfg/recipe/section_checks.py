@@ -122,6 +122,8 @@ class SectionChecker:
 
     def check_callback(self, callback: dict[str, Any], path: KeyPath) -> None:
         """What Keras would only find at the end of the first epoch, or at start-up."""
+        if callback.get("type") == "LambdaCallback":
+            self.report.error(path + ("type",), "LambdaCallback takes Python functions, which a recipe cannot give (strings are never run); write a callback class in a plugin", key=path)
         monitor = callback.get("monitor")
         if isinstance(monitor, str):
             if monitor.startswith("val_") and not self.has_validation():

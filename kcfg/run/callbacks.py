@@ -13,11 +13,17 @@ _FILE_ARGUMENTS = ("filepath", "filename")
 _FOLDER_ARGUMENTS = ("log_dir", "backup_dir")
 
 
-def build_callbacks(recipe: Recipe, factory: ObjectFactory, boundary: KerasBoundary) -> list[Any]:
-    """Every `keras.callbacks` class or plugin callback the recipe lists, in order."""
+def build_callbacks(recipe: Recipe, factory: ObjectFactory, boundary: KerasBoundary, *, resumed: bool = False) -> list[Any]:
+    """Every `keras.callbacks` class or plugin callback the recipe lists, in order.
+
+    A resumed run's CSVLogger appends unless the recipe says otherwise: Keras would
+    otherwise start its file again and lose the rows of the epochs before the interruption.
+    """
     callbacks = []
     for i, spec in enumerate(recipe.callbacks):
         arguments = plain(spec)
+        if resumed and arguments.get("type") == "CSVLogger" and "append" not in arguments:
+            arguments["append"] = True
         for key in _FILE_ARGUMENTS:
             if isinstance(arguments.get(key), str):
                 Path(arguments[key]).parent.mkdir(parents=True, exist_ok=True)

@@ -90,11 +90,12 @@ def _mapped_columns(mapping: Any) -> list[str]:
 class Feeder:
     """Reads one data section (`data.train`, ...) and shapes it for one model."""
 
-    def __init__(self, signature: ModelSignature, base: Path, seed: int | None, model: Any = None) -> None:
+    def __init__(self, signature: ModelSignature, base: Path, seed: int | None, model: Any = None, *, safe: bool = False) -> None:
         self.signature = signature
         self.base = base
         self.seed = seed
         self.model = model
+        self.safe = safe
 
     def feed(self, source: Any, path: KeyPath, *, with_targets: bool = True) -> Feed:
         try:
@@ -114,7 +115,7 @@ class Feeder:
         if isinstance(source, CsvSource):
             return read_csv(source, self.base)
         if isinstance(source, KerasSource):
-            return read_keras(source)
+            return read_keras(source, safe=self.safe)
         if isinstance(source, ImagesSource):
             return read_images(source, self.base, self.seed)
         assert isinstance(source, PythonSource)

@@ -66,4 +66,4 @@ def prepare(loaded: LoadedRecipe, *, distribute: bool = True, auto_xla: bool = T
         with boundary.at(("compile",)):
             built.model.compile(**arguments)
     signature = ModelSignature.of(built.model, output_losses(recipe))
-    return Prepared(built, Feeder(signature, loaded.file.parent, recipe.seed, built.model), factory, boundary, setup.record)
+    return Prepared(built, Feeder(signature, loaded.file.parent, recipe.seed, built.model, safe=loaded.safe), factory, boundary, setup.record)

@@ -7,16 +7,15 @@ from typing import Any
 
 import keras
 
-from kcfg.files import replacing
-from kcfg.run.run_dir import RESUME_WEIGHTS, RunDir
+from kcfg.run import resume_point
+from kcfg.run.run_dir import RunDir
 
 
 class RunRecorder(keras.callbacks.Callback):
-    """After each completed epoch: resume weights (model and optimizer), history.csv, manifest.
+    """After each completed epoch: the resume point (weights, history.csv, manifest; see `resume_point`).
 
-    Each file is replaced atomically, in that order, so a run killed at any moment resumes
-    from the last epoch whose manifest entry was written. A NaN or infinite loss stops
-    training before its epoch is recorded, keeping the last good resume point.
+    A NaN or infinite loss stops training before its epoch is recorded, keeping the last
+    good resume point.
     """
 
     def __init__(self, run: RunDir, history: list[dict[str, Any]]) -> None:
@@ -34,8 +33,5 @@ class RunRecorder(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.bad_loss is not None:
             return
-        with replacing(self.run.path / RESUME_WEIGHTS) as tmp:
-            self.model.save_weights(tmp)
         self.rows.append({"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}})
-        self.run.write_history(self.rows)
-        self.run.update_manifest(epochs_completed=epoch + 1)
+        resume_point.save(self.run, self.model, epoch + 1, self.rows)

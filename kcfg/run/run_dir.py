@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import os
@@ -21,7 +22,6 @@ from kcfg.files import write_atomically
 
 TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S"
 TIMESTAMP_VARIABLE = "${timestamp}"
-RESUME_WEIGHTS = "resume.weights.h5"
 
 
 class RunDirError(Exception):
@@ -44,9 +44,13 @@ class RunDir:
 
     def manifest(self) -> dict[str, Any]:
         try:
-            data: dict[str, Any] = json.loads(self.manifest_file.read_text(encoding="utf-8"))
+            data = json.loads(self.manifest_file.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise RunDirError(f"{self.path} is not a kcfg run (no manifest.json)") from exc
         except (OSError, ValueError) as exc:
-            raise RunDirError(f"{self.path} is not a kcfg run (no readable manifest.json)") from exc
+            raise RunDirError(f"{self.manifest_file} cannot be read ({' '.join(str(exc).split())[:120]}); the run cannot be continued: start again with --overwrite") from exc
+        if not isinstance(data, dict) or "kcfg" not in data:
+            raise RunDirError(f"{self.manifest_file} is not a kcfg manifest; the run cannot be continued: start again with --overwrite")
         return data
 
     def write_json(self, name: str, data: dict[str, Any]) -> None:
@@ -66,8 +70,11 @@ class RunDir:
         path = self.path / "history.csv"
         if not path.is_file():
             return []
-        with open(path, newline="", encoding="utf-8") as handle:
-            return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
+        try:
+            with open(path, newline="", encoding="utf-8") as handle:
+                return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise RunDirError(f"{path} cannot be read ({' '.join(str(exc).split())[:120]}); the run cannot be continued: start again with --overwrite") from exc
 
     def write_history(self, rows: list[dict[str, Any]]) -> None:
         columns = ["epoch", *sorted({k for row in rows for k in row if k != "epoch"})]
@@ -78,13 +85,52 @@ class RunDir:
         write_atomically(self.path / "history.csv", out.getvalue())
 
 
-def create(path: Path, *, overwrite: bool) -> RunDir:
-    """A new, empty run directory; an existing one only with `overwrite`."""
+class RunLock:
+    """An exclusive lock on a run directory while one kcfg process trains in it (two resumes of
+    one run would interleave their files). The folder itself is locked: no lock file is left."""
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise RunDirError(f"run {path} is being trained by another kcfg process; wait for it to end") from None
+
+    def release(self) -> None:
+        os.close(self.fd)  # closing releases the lock
+
+
+def is_kcfg_run(path: Path) -> bool:
+    """A folder kcfg made: its manifest.json says so (a user's folder of files never does)."""
+    try:
+        RunDir(path).manifest()
+    except RunDirError:
+        return False
+    return True
+
+
+def usable(path: Path) -> None:
+    """Refuse run directories that are not plain folders we may create."""
+    if path.is_symlink():
+        raise RunDirError(f"run directory {path} is a symbolic link; give the folder it points to")
+    if path.exists() and not path.is_dir():
+        raise RunDirError(f"run directory {path} is a file, not a folder; choose another --run-dir")
+
+
+def create(path: Path, *, overwrite: bool, recipe_file: Path) -> RunDir:
+    """A new, empty run directory; an existing one only with `overwrite`, and only a kcfg run."""
+    usable(path)
     if path.exists() and any(path.iterdir()):
         if not overwrite:
             raise RunDirError(f"run directory {path} exists; use --resume to continue it or --overwrite to replace it")
+        if not is_kcfg_run(path) or recipe_file.resolve().is_relative_to(path.resolve()):
+            raise RunDirError(f"{path} is not a kcfg run (no kcfg manifest.json), or holds the recipe: --overwrite only replaces kcfg runs; choose another --run-dir")
         shutil.rmtree(path)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunDirError(f"cannot create run directory {path}: {exc.strerror or exc}") from exc
     return RunDir(path)
 
 
@@ -143,8 +189,9 @@ def new_manifest(recipe_file: Path, overrides: list[str], timestamp: str, seed: 
     }
 
 
-def start(path: Path, *, overwrite: bool, recipe_file: Path, overrides: list[str], timestamp: str, seed: int | None, argv: list[str]) -> RunDir:
-    """A new run directory with its manifest."""
-    run = create(path, overwrite=overwrite)
+def start(path: Path, *, overwrite: bool, recipe_file: Path, overrides: list[str], timestamp: str, seed: int | None, argv: list[str]) -> tuple[RunDir, RunLock]:
+    """A new run directory with its manifest, locked for this process."""
+    run = create(path, overwrite=overwrite, recipe_file=recipe_file)
+    lock = RunLock(path)
     run.write_json("manifest.json", new_manifest(recipe_file, overrides, timestamp, seed, argv))
-    return run
+    return run, lock

@@ -49,12 +49,12 @@ class SmokeFailure(Exception):
     """A step after validation failed (non-finite loss, different predictions after reload)."""
 
 
-def smoke(file: Path, *, real_data: bool = False) -> SmokeResult:
+def smoke(file: Path, *, real_data: bool = False, safe: bool = False) -> SmokeResult:
     """Smoke-test one recipe; never raises for a problem of the recipe, reports it."""
     start = time.perf_counter()
     result = SmokeResult(file)
     try:
-        result.loss = _steps(file, real_data)
+        result.loss = _steps(file, real_data, safe)
     except RecipeError as exc:
         result.problems = [str(p) for p in exc.problems if p.severity == "error"]
     except SmokeFailure as exc:
@@ -67,9 +67,9 @@ def smoke(file: Path, *, real_data: bool = False) -> SmokeResult:
     return result
 
 
-def _steps(file: Path, real_data: bool) -> float:
+def _steps(file: Path, real_data: bool, safe: bool) -> float:
     with tempfile.TemporaryDirectory(prefix="kcfg-smoke-") as folder:
-        loaded = load_recipe(file).with_run(folder, "smoke")
+        loaded = load_recipe(file, safe=safe).with_run(folder, "smoke")
         # XLA's compile time would dominate two steps; a recipe that asks for it (jit_compile: true) keeps it
         prepared = prepare(loaded, distribute=False, auto_xla=False)
         model = prepared.model

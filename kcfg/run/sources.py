@@ -68,14 +68,19 @@ def read_csv(source: CsvSource, base: Path) -> Arrays:
 _NPZ_DATASETS = {"mnist": "mnist.npz"}
 
 
-def read_keras(source: KerasSource) -> Arrays:
-    """A `keras.datasets` split as keys `x` and `y`, from `$KERAS_HOME/datasets` when cached there."""
+def read_keras(source: KerasSource, *, safe: bool = False) -> Arrays:
+    """A `keras.datasets` split as keys `x` and `y`, from `$KERAS_HOME/datasets` when cached there.
+
+    Under --safe nothing is downloaded: only a dataset already in the cache is read.
+    """
     from keras.src.backend.config import keras_home
 
     cached = Path(keras_home()) / "datasets" / _NPZ_DATASETS.get(source.name, "-")
     if cached.is_file():
         with np.load(cached, allow_pickle=False) as archive:
             return {"x": archive[f"x_{source.split}"], "y": archive[f"y_{source.split}"]}
+    if safe:
+        raise SourceError("name", f"refused in --safe mode (KCFG_SAFE=1): keras dataset {source.name!r} is not in {cached.parent} and would be downloaded")
     import keras
 
     try:

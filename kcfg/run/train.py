@@ -9,11 +9,12 @@ from typing import Any
 from kcfg.builder import KerasBoundary, summary_text
 from kcfg.files import replacing, write_atomically
 from kcfg.recipe import LoadedRecipe, Recipe, dump_yaml
+from kcfg.run import resume_point
 from kcfg.run.callbacks import build_callbacks
 from kcfg.run.feeding import Feed, Feeder, FeedError, pipeline, split_off
-from kcfg.run.prepare import Prepared, prepare
+from kcfg.run.prepare import prepare
 from kcfg.run.recorder import RunRecorder
-from kcfg.run.run_dir import RESUME_WEIGHTS, RunDir
+from kcfg.run.run_dir import RunDir
 
 DEFAULT_BATCH_SIZE = 32
 
@@ -75,17 +76,6 @@ def save_model(model: Any, run: RunDir) -> None:
         model.save(tmp)
 
 
-def resume_epoch(prepared: Prepared, run: RunDir, initial_epoch: int) -> int:
-    """Load the run's resume point into the model; the epoch to continue from."""
-    completed = int(run.manifest().get("epochs_completed", 0))
-    if not completed or not (run.path / RESUME_WEIGHTS).is_file():
-        return initial_epoch
-    model = prepared.model
-    model.optimizer.build(model.trainable_variables)
-    model.load_weights(run.path / RESUME_WEIGHTS)
-    return completed
-
-
 def train(loaded: LoadedRecipe, open_run: Callable[[], RunDir], *, resume: bool, notes: Callable[[list[Any]], None]) -> tuple[RunDir, dict[str, Any]]:
     """Fit the recipe's model; returns the run and the metrics written to its metrics.json.
 
@@ -108,9 +98,9 @@ def train(loaded: LoadedRecipe, open_run: Callable[[], RunDir], *, resume: bool,
     run.update_manifest(runtime={**prepared.runtime, "global_batch_size": batch_size, "per_replica_batch_size": batch_size / prepared.runtime["replicas"]})
     write_atomically(run.path / "recipe.yaml", dump_yaml(loaded.data))
     write_atomically(run.path / "summary.txt", summary_text(prepared.built))
-    initial_epoch = resume_epoch(prepared, run, recipe.fit.initial_epoch) if resume else recipe.fit.initial_epoch
+    initial_epoch = (resume_point.load(run, model) or recipe.fit.initial_epoch) if resume else recipe.fit.initial_epoch
     recorder = RunRecorder(run, [row for row in run.history() if row["epoch"] < initial_epoch])
-    callbacks = [*build_callbacks(recipe, prepared.factory, boundary), recorder]
+    callbacks = [*build_callbacks(recipe, prepared.factory, boundary, resumed=resume), recorder]
     if initial_epoch < recipe.fit.epochs:
         with boundary.step("the first training step", ("data", "train"), ("fit",)):
             model.fit(**fit_arguments(recipe, train_feed, validation), initial_epoch=initial_epoch, callbacks=callbacks)

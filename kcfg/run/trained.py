@@ -17,6 +17,7 @@ from kcfg.recipe.schema import CsvSource, NpzSource
 from kcfg.run.feeding import Feeder, FeedError, ModelSignature
 from kcfg.run.prepare import output_losses
 from kcfg.run.run_dir import RunDir, RunDirError, runs_of
+from kcfg.run.run_recipe import recipe_for_run
 from kcfg.run.saved_model import load_saved_model
 from kcfg.run.train import evaluate_on
 
@@ -30,20 +31,18 @@ class TrainedRun:
     model: Any
 
     @classmethod
-    def open(cls, run: RunDir, *, safe: bool = False) -> TrainedRun:
+    def open(cls, run: RunDir, recipe: Path | None = None, *, safe: bool = False) -> TrainedRun:
+        """The run's saved model and recipe; `recipe` is the file the user named (it may list plugins)."""
         manifest = run.manifest()
         if not (run.path / "model.keras").is_file():
             raise RunDirError(f"{run.path} has no model.keras (status: {manifest.get('status', 'unknown')}); finish it with kcfg train --resume")
-        overrides = manifest.get("overrides", [])
-        loaded = load_recipe(
-            manifest["recipe"], sets=[o for o in overrides if not o.startswith("~")], unsets=[o[1:] for o in overrides if o.startswith("~")], safe=safe,
-        ).with_run(run.path, str(manifest.get("timestamp", "")))
+        loaded = recipe_for_run(run, recipe, safe=safe)
         factory = ObjectFactory(load_plugins(loaded.recipe.plugins, loaded.file.parent, loaded.where))
         return cls(run, loaded, load_saved_model(run.path / "model.keras", loaded.recipe, factory))
 
     def feeder(self) -> Feeder:
         signature = ModelSignature.of(self.model, output_losses(self.loaded.recipe))
-        return Feeder(signature, self.loaded.file.parent, self.loaded.recipe.seed, self.model)
+        return Feeder(signature, self.loaded.file.parent, self.loaded.recipe.seed, self.model, safe=self.loaded.safe)
 
     def evaluate(self, data_file: Path | None = None) -> dict[str, float]:
         """Metrics on data.test, or on `data_file` (.npz or .csv) read with data.test's mapping."""
@@ -105,7 +104,7 @@ def write_predictions(outputs: dict[str, np.ndarray], path: Path) -> None:
 
 
 def find_run(target: Path, *, safe: bool = False) -> RunDir:
-    """A run directory as given, or the newest completed run of a recipe file."""
+    """A run directory as given, or the newest trained run of a recipe file."""
     if target.is_dir():
         return RunDir(target)
     template = load_recipe(target, safe=safe).run_dir()

@@ -12,7 +12,8 @@ from typing import Any
 
 from kcfg.files import remove_temporaries
 from kcfg.recipe import LoadedRecipe, Problem, load_recipe
-from kcfg.run.run_dir import RunDir, new_timestamp, newest_run, start
+from kcfg.run.run_dir import RunDir, RunDirError, RunLock, new_timestamp, newest_run, start
+from kcfg.run.run_recipe import recipe_for_run
 from kcfg.run.train import train
 
 
@@ -30,12 +31,6 @@ class TrainingRequest:
     argv: list[str] = field(default_factory=list)
 
 
-def stored_overrides(run: RunDir) -> tuple[list[str], list[str]]:
-    """The `--set` and `--unset` overrides a run started with, from its manifest."""
-    overrides = run.manifest().get("overrides", [])
-    return [o for o in overrides if not o.startswith("~")], [o[1:] for o in overrides if o.startswith("~")]
-
-
 @dataclass
 class Training:
     """One training run: the recipe with its run variables, where it writes, and whether it continues one."""
@@ -46,6 +41,7 @@ class Training:
     resumed: RunDir | None
     request: TrainingRequest
     opened: RunDir | None = None
+    lock: RunLock | None = None
 
     @classmethod
     def open(cls, request: TrainingRequest) -> Training:
@@ -61,11 +57,8 @@ class Training:
             path = request.run_dir or Path(loaded.run_dir(timestamp))
             return cls(loaded.with_run(path, timestamp), path, timestamp, None, request)
         run = RunDir(request.run_dir) if request.run_dir else newest_run(loaded.run_dir())
-        timestamp = str(run.manifest().get("timestamp", ""))
-        sets, unsets = stored_overrides(run)
-        if not request.sets and not request.unsets and (sets or unsets):  # continue with the overrides the run started with
-            loaded = load_recipe(request.recipe, sets=sets, unsets=unsets, safe=request.safe)
-        return cls(loaded.with_run(run.path, timestamp), run.path, timestamp, run, request)
+        continued = recipe_for_run(run, request.recipe, safe=request.safe, sets=request.sets, unsets=request.unsets)
+        return cls(continued, run.path, str(run.manifest().get("timestamp", "")), run, request)
 
     @property
     def warnings(self) -> list[Problem]:
@@ -74,28 +67,35 @@ class Training:
     def open_run(self) -> RunDir:
         """Create the run directory (or reopen the resumed one) once the model and data are known to fit."""
         if self.resumed is not None:
+            self.lock = RunLock(self.resumed.path)
             remove_temporaries(self.resumed.path)
             self.resumed.update_manifest(status="running", command=self.request.argv)
             self.opened = self.resumed
         else:
-            self.opened = start(self.path, overwrite=self.request.overwrite, recipe_file=self.loaded.file, overrides=self.loaded.overrides, timestamp=self.timestamp, seed=self.loaded.recipe.seed, argv=self.request.argv)
+            self.opened, self.lock = start(self.path, overwrite=self.request.overwrite, recipe_file=self.loaded.file, overrides=self.loaded.overrides, timestamp=self.timestamp, seed=self.loaded.recipe.seed, argv=self.request.argv)
         return self.opened
 
     def run(self, notes: Callable[[list[Problem]], None]) -> tuple[RunDir, dict[str, Any]]:
         """Train; the manifest ends `completed`, `failed` (with the reason) or `interrupted`."""
         try:
             run, metrics = train(self.loaded, self.open_run, resume=self.resumed is not None, notes=notes)
+            run.update_manifest(status="completed")
         except KeyboardInterrupt:
             self.mark(status="interrupted")
             raise
         except Exception as exc:
             self.mark(status="failed", failure=" ".join(str(exc).split())[:400])
             raise
-        run.update_manifest(status="completed")
+        finally:
+            if self.lock is not None:
+                self.lock.release()
         return run, metrics
 
     def mark(self, **changes: Any) -> None:
         """Record the outcome in the manifest of the run this training opened (never another run's)."""
         if self.opened is not None:
-            self.opened.update_manifest(**changes)
+            try:
+                self.opened.update_manifest(**changes)
+            except (OSError, RunDirError):  # the run's folder is what failed (full, read-only): the first error says so
+                pass
 
