@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -74,3 +75,36 @@ def test_arbitrary_text_raises_only_recipe_errors(tmp_path: Path, text: str) -> 
         load_recipe(path)
     except RecipeError as exc:
         assert exc.problems
+
+
+INTERPOLATIONS = ["${fit.epochs}", "${model.layers}", "${env:HOME}", "${env:KCFG_UNSET_VAR,3}", "${name}", "${run_dir}/x", "$${literal}", "${a.b.c}", "${", "}", "${fit.epochs}${fit.epochs}"]
+PLUGINS = ["", "os", "../x.py", "plugins/antirectifier.py", "no_such_module", "a..b", "x.py", "/etc/passwd.py"]
+long_scalars = st.one_of(scalars, st.sampled_from(INTERPOLATIONS), st.text(alphabet=st.sampled_from(list("${}.:,ab0 \n\x1b")), max_size=16))
+long_values = st.recursive(long_scalars, lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(st.one_of(st.sampled_from(KEYS), st.integers(0, 3)), children, max_size=4)), max_leaves=12)
+
+
+@pytest.mark.slow
+@settings(max_examples=10_000, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(
+    recipe=mutated_recipes(),
+    extra=st.dictionaries(st.sampled_from(["description", "name", "seed", "plugins", "extends", "fit", "runtime", "data"]), long_values, max_size=2),
+    plugins=st.lists(st.sampled_from(PLUGINS), max_size=2),
+    base=st.one_of(st.none(), mutated_recipes()),
+    sets=st.lists(st.tuples(st.sampled_from(KEYS + ["fit.epochs", "plugins", "extends", "model.layers.x", "callbacks[0]", "a..b", ""]), long_scalars), max_size=3),
+    safe=st.booleans(),
+)
+def test_ten_thousand_mutations_raise_only_recipe_errors(tmp_path: Path, recipe: Any, extra: dict, plugins: list, base: Any, sets: list, safe: bool) -> None:
+    """Values, --set, interpolation, extends and plugins mutated together: nothing but kcfg's own error."""
+    if isinstance(recipe, dict):
+        recipe = {**recipe, **extra}
+        if plugins:
+            recipe["plugins"] = plugins
+        if base is not None:
+            (tmp_path / "base.yaml").write_text(dump_yaml(base))
+            recipe["extends"] = "base.yaml"
+    path = tmp_path / "mutant.yaml"
+    path.write_text(dump_yaml(recipe))
+    try:
+        load_recipe(path, sets=[f"{k}={v}" for k, v in sets], safe=safe)
+    except RecipeError as exc:
+        assert exc.problems and all("\n" not in str(p) for p in exc.problems)

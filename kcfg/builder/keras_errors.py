@@ -15,6 +15,7 @@ Anything else is a kcfg or plugin bug and keeps its traceback (`--debug`).
 from __future__ import annotations
 
 import re
+import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -24,6 +25,15 @@ from kcfg.recipe.errors import KeyPath, Location, PathProblem, Problem, RecipeEr
 #: What Keras raises for bad shapes and argument values while objects are made and called.
 KERAS_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, NotImplementedError)
 _NOISE = re.compile(r"^(Exception encountered when calling .*|Arguments received by .*|•.*)$")
+#: TensorFlow's wrappers around an op's message: `{{function_node ...}}`, `[Op:Name] name:`, `[[node ...]]`,
+#: and a failed graph's preamble down to the dataset transformation that raised.
+_OP_WRAPPING = re.compile(
+    r"\{\{function_node [^}]*\}\}\s*|\s*\[Op:\w+\]( name:.*)?$|\s*\[\[[^\]]*\]\]"
+    r"|Graph execution error:\s*Detected at node \S+ defined at \(most recent call last\):\s*(<stack traces unavailable>)?\s*"
+    r"|Error in user-defined function passed to \S+ transformation with iterator: \S+: "
+)
+#: The op that feeds a step its data: an error there (a corrupt image) is the data's.
+_DATA_OP = "IteratorGetNext"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 MAX_MESSAGE = 400
 #: Keras source folders -> the part of the recipe a step error there belongs to ("data" means the split fed).
@@ -33,20 +43,32 @@ _STEP_ORIGINS = [
     ("keras/src/optimizers/", ("compile", "optimizer")),
     ("keras/src/callbacks/", ("callbacks",)),
     ("keras/src/trainers/data_adapters/", ("data",)),
+    ("keras/src/trainers/epoch_iterator.py", ("data",)),
     ("keras/src/layers/input_spec.py", ("data",)),
+    ("tensorflow/python/data/", ("data",)),
 ]
+
+
+def runtime_errors() -> tuple[type[BaseException], ...]:
+    """What running out of memory, or a TensorFlow op failing on the data (a corrupt image), raises."""
+    tensorflow = sys.modules.get("tensorflow")
+    return (MemoryError, tensorflow.errors.OpError) if tensorflow is not None else (MemoryError,)
 
 
 def one_line(exc: BaseException) -> str:
     """Keras's message on one line, without its call-argument dump."""
     lines = [line.strip() for line in _ANSI.sub("", str(exc)).splitlines()]
     kept = [line for line in lines if line and not _NOISE.match(line)]
-    text = " ".join(kept) or type(exc).__name__
+    text = _OP_WRAPPING.sub("", " ".join(kept)) or type(exc).__name__
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
+        text = f"not enough memory: {text}"
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
 def step_origin(exc: BaseException, data: KeyPath, fallback: KeyPath) -> KeyPath:
     """The recipe part a training/evaluation/prediction error belongs to, from the innermost Keras frame that says."""
+    if _DATA_OP in str(exc):
+        return data
     frames = [frame.filename.replace("\\", "/") for frame in traceback.extract_tb(exc.__traceback__)]
     for filename in reversed(frames):
         for folder, path in _STEP_ORIGINS:
@@ -65,7 +87,7 @@ class KerasBoundary:
         return RecipeError([Problem(self.where(path if at is None else at), dotted(path), message)])
 
     @contextmanager
-    def mapped(self, keras_error: Callable[[Exception], RecipeError]) -> Iterator[None]:
+    def mapped(self, keras_error: Callable[[BaseException], RecipeError]) -> Iterator[None]:
         """Recipe errors pass, path problems are placed, Keras's errors become `keras_error(exc)`."""
         try:
             yield
@@ -73,13 +95,13 @@ class KerasBoundary:
             raise
         except PathProblem as exc:
             raise exc.located(self.where) from exc
-        except KERAS_ERRORS as exc:
+        except (*KERAS_ERRORS, *runtime_errors()) as exc:
             raise keras_error(exc) from exc
 
     def at(self, path: KeyPath, arguments: Iterable[str] = ()) -> AbstractContextManager[None]:
         """Building the object of recipe entry `path`; a message naming one of its `arguments` lands on that line."""
 
-        def located(exc: Exception) -> RecipeError:
+        def located(exc: BaseException) -> RecipeError:
             message = one_line(exc)
             named = [arg for arg in arguments if re.search(rf"\b{re.escape(arg)}\b", message)]
             return self.problem(path, message, path + (named[0],) if named else None)

@@ -49,11 +49,18 @@ def load_or_exit(file: Path, sets: list[str], unsets: list[str], safe: bool) -> 
 
 
 def recipe_files(paths: list[Path]) -> list[Path]:
-    """Files as given; folders expand to the `*.yaml` / `*.yml` files in them, sorted."""
+    """Files as given; folders expand to the `*.yaml` / `*.yml` files in them, sorted.
+
+    A folder without recipes is a usage error (exit 2): CI must not pass on nothing.
+    """
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
+            found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+            if not found:
+                say(f"{path}: no recipe files (*.yaml, *.yml) in this folder", err=True)
+                raise typer.Exit(EXIT_INVALID)
+            files.extend(found)
         else:
             files.append(path)
     return files

@@ -31,9 +31,11 @@ def read_model_config(path: Path) -> dict[str, Any]:
     """The serialized model from a `.keras` file (its config.json), without loading weights."""
     try:
         with zipfile.ZipFile(path) as archive:
-            config: dict[str, Any] = json.loads(archive.read("config.json"))
+            config = json.loads(archive.read("config.json"))
     except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
         raise ImportProblem(f"{path} is not a .keras model file ({exc})") from exc
+    if not isinstance(config, dict):
+        raise ImportProblem(f"{path}: its config.json holds a {type(config).__name__}, not a saved model")
     return config
 
 

@@ -115,7 +115,7 @@ def _load(file: Path, sets: Sequence[str], unsets: Sequence[str], safe: bool) ->
     data = interpolate(merged, positions, {"name": name})
     report = Report(positions, str(file))
     recipe = validate_model(data, report)
-    if safe:
+    if safe and recipe is not None:  # on validated data only: an invalid recipe runs nothing anyway
         SafetyChecker(data, file.parent, report).check_all()
     plugins = PluginNames() if safe else scan_recipe_plugins(data, file.parent, report)
     objects = ObjectChecker(report, plugins)

@@ -45,7 +45,7 @@ def inside(path: str, folder: Path) -> bool:
 
 
 class SafetyChecker:
-    """The --safe rules over a resolved recipe's data (plain dicts, `${run_dir}` still unresolved)."""
+    """The --safe rules over a validated recipe's data (plain dicts, `${run_dir}` still unresolved)."""
 
     def __init__(self, data: dict[str, Any], recipe_dir: Path, report: Report) -> None:
         self.data = data
@@ -90,6 +90,8 @@ class SafetyChecker:
             if not isinstance(callback, dict):
                 continue
             kind = callback.get("type")
+            if not isinstance(kind, str):  # reported by validation
+                continue
             if kind not in SAFE_CALLBACKS:
                 self.report.error(("callbacks", i, "type"), f"{REFUSED}: {kind} is not among the callbacks --safe allows ({', '.join(sorted(SAFE_CALLBACKS))})", key=("callbacks", i))
                 continue

@@ -102,6 +102,8 @@ class Feeder:
             raw = self.read(source)
         except SourceError as exc:
             raise FeedError(path + (exc.key,), str(exc)) from exc
+        except MemoryError as exc:
+            raise FeedError(path, f"the data does not fit in this machine's memory ({exc}); use fewer samples (take:)") from exc
         if not isinstance(raw, dict):
             return self.stream(raw, source, path)
         arrays = {key: value[: source.take] if source.take else value for key, value in raw.items()}
@@ -149,6 +151,8 @@ class Feeder:
         counts = {len(a) for part in parts for a in part.values()}
         if len(counts) > 1:
             raise FeedError(path, f"arrays have different numbers of samples: {sorted(counts)}")
+        if counts == {0}:
+            raise FeedError(path, "the data has no samples")
         return Feed(_unwrap(x), _unwrap(y), _unwrap(weights), samples=counts.pop() if counts else 0)
 
     def pick(self, arrays: Arrays, mapping: Any, shapes: dict[str, tuple[int | None, ...]], key: str, path: KeyPath, *, reshape: bool, check_shape: bool = True) -> dict[str, np.ndarray] | None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import csv
 import importlib
+import math
+import os
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -28,24 +31,66 @@ class SourceError(Exception):
         self.key = key
 
 
-def read_npz(source: NpzSource, base: Path) -> Arrays:
-    """`.npz` keys, a `.npy` file (key: its stem), or a folder of `KEY.npy` files."""
-    path = base / source.path
+def memory_bytes() -> int:
+    """This machine's memory: no array source may promise more than that."""
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def readable(path: Path, *, folder: bool = False) -> Path:
+    """`path` if it is a regular file (or, with `folder`, a folder); a FIFO or device would hang or never end."""
     if not path.exists():
         raise SourceError("path", f"{path} does not exist")
-    if path.is_dir():
-        return {p.stem: np.load(p, allow_pickle=False) for p in sorted(path.glob("*.npy"))}
-    if path.suffix == ".npy":
-        return {path.stem: np.load(path, allow_pickle=False)}
-    with np.load(path, allow_pickle=False) as archive:
-        return {key: archive[key] for key in archive.files}
+    if path.is_dir() if folder else path.is_file():
+        return path
+    raise SourceError("path", f"{path} is not a {'folder' if folder else 'regular file'}")
+
+
+def _npy_bytes(handle: Any) -> int:
+    """What a .npy stream's header says its array takes, read without reading the array."""
+    version = np.lib.format.read_magic(handle)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read_header(handle)
+    return math.prod(shape) * dtype.itemsize
+
+
+def _check_size(promised: int, what: str) -> None:
+    if promised > memory_bytes():
+        raise SourceError("path", f"{what} holds an array of {promised / 2**30:.1f} GiB, more than this machine's memory ({memory_bytes() / 2**30:.1f} GiB)")
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    with open(path, "rb") as handle:
+        _check_size(_npy_bytes(handle), str(path))
+    return np.load(path, allow_pickle=False)
+
+
+def read_npz(source: NpzSource, base: Path) -> Arrays:
+    """`.npz` keys, a `.npy` file (key: its stem), or a folder of `KEY.npy` files.
+
+    Headers are read before arrays, so a file that promises more than memory is refused at once;
+    object arrays are refused (allow_pickle stays off).
+    """
+    path = base / source.path
+    try:
+        if path.is_dir():
+            return {p.stem: _load_npy(readable(p)) for p in sorted(path.glob("*.npy"))}
+        if readable(path).suffix == ".npy":
+            return {path.stem: _load_npy(path)}
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                with archive.open(member) as stream:
+                    _check_size(max(member.file_size, _npy_bytes(stream)), f"{path} ({member.filename})")
+        with np.load(path, allow_pickle=False) as arrays:
+            return {key: arrays[key] for key in arrays.files}
+    except SourceError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise SourceError("path", f"{path} is not a readable .npz or .npy file: {' '.join(str(exc).split())[:200]}") from exc
 
 
 def read_csv(source: CsvSource, base: Path) -> Arrays:
     """Columns by header name; numbers become float32 (int64 when every value is whole)."""
-    path = base / source.path
-    if not path.is_file():
-        raise SourceError("path", f"{path} does not exist")
+    path = readable(base / source.path)
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle, delimiter=source.delimiter))
     if not rows:
@@ -95,9 +140,7 @@ def read_images(source: ImagesSource, base: Path, seed: int | None) -> Any:
     """An unbatched dataset of (image, label) from class-per-subfolder images."""
     import keras
 
-    path = base / source.path
-    if not path.is_dir():
-        raise SourceError("path", f"{path} is not a folder of class subfolders")
+    path = readable(base / source.path, folder=True)
     return keras.utils.image_dataset_from_directory(
         path, image_size=tuple(source.image_size), color_mode=source.color_mode,
         label_mode=source.label_mode, batch_size=None, shuffle=False, seed=seed, verbose=False,

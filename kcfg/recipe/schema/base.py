@@ -16,7 +16,10 @@ from pydantic import (
 
 from kcfg.recipe.suggest import did_you_mean
 
-PositiveInt = Annotated[int, Field(ge=1)]
+#: Counts (samples, batches, epochs, steps): TensorFlow holds them in 32-bit integers.
+PositiveInt = Annotated[int, Field(ge=1, le=2**31 - 1)]
+#: What `keras.utils.set_random_seed` (NumPy's generator) accepts.
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
 DEVICE_PATTERN = r"^(auto|cpu|gpu|cpu:\d+|gpu:\d+)$"
 FUNCTION_PATTERN = r"^[\w.]+:[\w.]+$"
 PLUGIN_PATTERN = r"^([A-Za-z_]\w*(\.[A-Za-z_]\w*)*|[^\x00]+\.py)$"

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field
 
-from kcfg.recipe.schema.base import FUNCTION_PATTERN, PositiveInt, Section
+from kcfg.recipe.schema.base import FUNCTION_PATTERN, PositiveInt, Section, Seed
 
 Mapping = Union[str, dict[str, str | list[str]]]
 
@@ -23,7 +23,7 @@ class _Source(Section):
 class SyntheticSource(_Source):
     source: Literal["synthetic"]
     samples: PositiveInt = 256
-    seed: int | None = None
+    seed: Seed | None = None
 
 
 class NpzSource(_Source):
@@ -40,7 +40,7 @@ class CsvSource(_Source):
 class ImagesSource(_Source):
     source: Literal["images"]
     path: str
-    image_size: list[PositiveInt] = Field(default_factory=lambda: [256, 256], min_length=2, max_length=2)
+    image_size: list[Annotated[int, Field(ge=1, le=16384)]] = Field(default_factory=lambda: [256, 256], min_length=2, max_length=2)
     color_mode: Literal["grayscale", "rgb", "rgba"] = "rgb"
     label_mode: Literal["int", "categorical", "binary"] | None = "int"
 

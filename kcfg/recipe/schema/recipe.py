@@ -6,7 +6,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from kcfg.recipe.schema.base import PLUGIN_PATTERN, KerasObject, Section
+from kcfg.recipe.schema.base import PLUGIN_PATTERN, KerasObject, Section, Seed
 from kcfg.recipe.schema.data import Data
 from kcfg.recipe.schema.graph import Graph
 from kcfg.recipe.schema.runtime import Runtime
@@ -23,7 +23,7 @@ class Recipe(Section):
     name: str | None = Field(None, description="Run name; default: the file's stem.")
     description: str | None = Field(None, description="Free text.")
     extends: str | list[str] | None = Field(None, description="Base recipe(s), relative to this file, deep-merged under this one.")
-    seed: int | None = Field(None, description="Seeds Python, NumPy and TensorFlow.")
+    seed: Seed | None = Field(None, description="Seeds Python, NumPy and TensorFlow.")
     plugins: list[Annotated[str, Field(pattern=PLUGIN_PATTERN)]] = Field(default_factory=list, description="Python modules (or .py files) to import before building.")
     model: Graph = Field(description="The layer graph; required unless a base recipe (`extends`) gives it.")
     submodels: dict[str, Graph] = Field(default_factory=dict, description="Named layer graphs usable as layer types.")
