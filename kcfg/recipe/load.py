@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError
+from kcfg.recipe.backend_checks import BackendChecker
 from kcfg.recipe.graph_checks import GraphChecker
 from kcfg.recipe.interpolate import interpolate
 from kcfg.recipe.merge import apply_overrides, load_with_bases
@@ -123,6 +124,7 @@ def _load(file: Path, sets: Sequence[str], unsets: Sequence[str], safe: bool) ->
     plan = plan_recipe(recipe)
     GraphChecker(objects, plan).check_all()
     SectionChecker(objects, recipe).check_all()
+    BackendChecker(report, recipe, plan).check_all()
     if report.has_errors:
         raise RecipeError(report.sorted())
     return LoadedRecipe(file, name, data, recipe, plan, positions, merged, report.sorted(), [*sets, *(f"~{u}" for u in unsets)])
