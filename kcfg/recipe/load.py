@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError
 from kcfg.recipe.backend_checks import BackendChecker
+from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError
 from kcfg.recipe.graph_checks import GraphChecker
 from kcfg.recipe.interpolate import interpolate
 from kcfg.recipe.merge import apply_overrides, load_with_bases

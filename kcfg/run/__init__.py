@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from kcfg.run.launcher import launch_local
     from kcfg.run.ray_launcher import launch_on_ray
     from kcfg.run.run_dir import RunDir, RunDirError
-    from kcfg.run.smoke import SmokeResult, smoke
+    from kcfg.run.backend import by_backend, choose_backend
+    from kcfg.run.smoke import SmokeResult, smoke, smoke_elsewhere
     from kcfg.run.train import TrainingFailed
     from kcfg.run.trained import TrainedRun, find_run
     from kcfg.run.training import Training, TrainingRequest
@@ -31,16 +32,23 @@ _HOMES = {
     "launch_local": "launcher",
     "launch_on_ray": "ray_launcher",
     "RunDir": "run_dir", "RunDirError": "run_dir",
-    "SmokeResult": "smoke", "smoke": "smoke",
+    "SmokeResult": "smoke", "smoke": "smoke", "smoke_elsewhere": "smoke",
+    "by_backend": "backend", "choose_backend": "backend",
     "TrainingFailed": "train",
     "TrainedRun": "trained", "find_run": "trained",
     "Training": "training", "TrainingRequest": "training",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "Cluster", "FeedError", "PeerLost", "RunDir", "RunDirError", "SmokeResult", "TrainedRun", "Training", "TrainingFailed",
+    "TrainingRequest", "abandon_cluster", "by_backend", "choose_backend", "find_run", "launch_local", "launch_on_ray", "smoke",
+    "smoke_elsewhere",
+]
 
 
 def __getattr__(name: str) -> Any:
     if name not in _HOMES:
         raise AttributeError(f"module 'kcfg.run' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"kcfg.run.{_HOMES[name]}"), name)
+    value = getattr(importlib.import_module(f"kcfg.run.{_HOMES[name]}"), name)
+    globals()[name] = value  # also replaces the submodule of the same name (`smoke`) that the import bound here
+    return value

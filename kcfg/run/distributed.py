@@ -77,6 +77,8 @@ def collective_failures(cluster: Cluster | None) -> Iterator[None]:
     """Steps that need every process: an error saying another one is gone becomes `PeerLost`."""
     try:
         yield
+    except PeerLost:
+        raise
     except Exception as exc:
         if cluster is None or not _LOST_PEER.search(str(exc)):
             raise
@@ -88,7 +90,7 @@ def leave() -> None:
     """Leave the cluster together, so process 0 can go on alone (evaluate the saved model)."""
     import jax
 
-    jax.distributed.shutdown()
+    jax.distributed.shutdown()  # type: ignore[no-untyped-call]
 
 
 def abandon_cluster(code: int) -> None:

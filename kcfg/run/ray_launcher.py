@@ -29,13 +29,13 @@ EXIT_INVALID = 2
 
 def ray_worker(config: dict[str, Any]) -> None:
     """One Ray Train worker: agree on the coordinator, then run `kcfg train` as process RANK."""
-    import ray.train
+    import ray
     from ray.train.collective import broadcast_from_rank_zero
-    from ray.util import get_node_ip_address
+    from ray.train.v2.api.train_fn_utils import get_context
 
-    context = ray.train.get_context()
+    context = get_context()
     rank, size = context.get_world_rank(), context.get_world_size()
-    address = f"{get_node_ip_address()}:{free_port('')}" if rank == 0 else None
+    address = f"{ray.util.get_node_ip_address()}:{free_port('')}" if rank == 0 else None  # type: ignore[no-untyped-call]
     coordinator = broadcast_from_rank_zero(address)
     arguments = [*config["arguments"], "--coordinator", coordinator, "--num-processes", str(size), "--process-id", str(rank)]
     result = subprocess.run([sys.executable, "-m", "kcfg", *arguments], cwd=config["cwd"], env={**os.environ, **config["env"]})
@@ -47,7 +47,7 @@ def launch_on_ray(training: Training, address: str, workers: int, report: Callab
     """Run `training` as `workers` Ray Train workers on the cluster at `address`; the exit code."""
     try:
         import ray
-        from ray.train import RunConfig, ScalingConfig
+        from ray.train.v2.api.config import RunConfig, ScalingConfig
         from ray.train.v2.jax import JaxTrainer
     except ImportError:
         report("kcfg train --ray needs Ray Train: pip install 'kcfg[ray]'")
