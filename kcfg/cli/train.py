@@ -85,9 +85,12 @@ def launch(training: Training, ray: str | None, workers: int) -> int:
     """Start the workers (here, or on a Ray cluster) and wait for them; their exit code."""
     from kcfg.run import launch_local, launch_on_ray
 
+    def report(message: str) -> None:
+        print(message, file=sys.stderr)
+
     if ray is not None:
-        return launch_on_ray(training, ray, workers, print)
-    return launch_local(training, print)
+        return launch_on_ray(training, ray, workers, report)
+    return launch_local(training, report)
 
 
 def train_here(training: Training, recipe: Path) -> int:

@@ -12,13 +12,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kcfg.run.backend import by_backend, choose_backend
     from kcfg.run.cluster import Cluster
     from kcfg.run.distributed import PeerLost, abandon_cluster
     from kcfg.run.feeding import FeedError
     from kcfg.run.launcher import launch_local
     from kcfg.run.ray_launcher import launch_on_ray
     from kcfg.run.run_dir import RunDir, RunDirError
-    from kcfg.run.backend import by_backend, choose_backend
     from kcfg.run.smoke import SmokeResult, smoke, smoke_elsewhere
     from kcfg.run.train import TrainingFailed
     from kcfg.run.trained import TrainedRun, find_run

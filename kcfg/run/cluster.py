@@ -9,7 +9,9 @@ The same three values Keras reads from `KERAS_DISTRIBUTION_JOB_ADDRESSES`,
 from __future__ import annotations
 
 import socket
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -41,3 +43,8 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def temporary_run_dir(process_id: int, pid: int) -> Path:
+    """Where worker `process_id` (a process other than 0) with this pid writes its throwaway run directory."""
+    return Path(tempfile.gettempdir(), f"kcfg-process-{process_id}-{pid}")

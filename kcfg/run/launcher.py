@@ -12,6 +12,7 @@ in a collective may not answer SIGTERM). The manifest then says what happened.
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from kcfg.run.cluster import Cluster, free_port
+from kcfg.run.cluster import Cluster, free_port, temporary_run_dir
 from kcfg.run.run_dir import RunDir, RunDirError
 
 if TYPE_CHECKING:
@@ -84,6 +85,11 @@ class Workers:
             for process in self.processes:
                 process.wait()
 
+    def remove_temporary_runs(self) -> None:
+        """The throwaway run directories of workers that could not remove their own (they were killed)."""
+        for i, process in enumerate(self.processes[1:], start=1):
+            shutil.rmtree(temporary_run_dir(i, process.pid), ignore_errors=True)
+
     def tail(self, index: int, lines: int = 20) -> str:
         if not self.logs[index].is_file():
             return ""
@@ -110,26 +116,36 @@ def launch_local(training: Training, report: Callable[[str], None]) -> int:
     with tempfile.TemporaryDirectory(prefix="kcfg-workers-") as logs, terminate_as_interrupt():
         workers = Workers(training, count, Path(logs))
         try:
-            while all(code in (None, 0) for code in workers.codes()) and any(code is None for code in workers.codes()):
-                time.sleep(POLL_SECONDS)
-        except KeyboardInterrupt:
-            workers.signal(signal.SIGINT)
-            if not workers.wait(GRACE_SECONDS):
-                workers.stop()
-            mark(training, "interrupted", "interrupted")
-            return EXIT_INTERRUPTED
-        codes = workers.codes()
-        failed = next((i for i, code in enumerate(codes) if code not in (None, 0)), None)
-        if failed is None:
-            return 0
-        report(f"kcfg train: worker {failed} of {count} exited with code {codes[failed]}; stopping the others")
-        if failed != 0 and workers.tail(failed):
-            report(workers.tail(failed))
+            return watch(training, workers, count, report)
+        finally:
+            workers.remove_temporary_runs()
+
+
+def watch(training: Training, workers: Workers, count: int, report: Callable[[str], None]) -> int:
+    """Wait for the workers; stop the rest when one fails or the launcher is interrupted."""
+    try:
+        while all(code in (None, 0) for code in workers.codes()) and any(code is None for code in workers.codes()):
+            time.sleep(POLL_SECONDS)
+    except KeyboardInterrupt:
+        workers.signal(signal.SIGINT)
         if not workers.wait(GRACE_SECONDS):
             workers.stop()
-        mark(training, "failed", f"worker {failed} of {count} exited with code {codes[failed]}")
-        chief = workers.codes()[0]
-        return chief if chief in (2, EXIT_INTERRUPTED) else EXIT_RUN_FAILED
+        mark(training, "interrupted", "interrupted")
+        return EXIT_INTERRUPTED
+    codes = workers.codes()
+    failures = [i for i, code in enumerate(codes) if code not in (None, 0)]
+    if not failures:
+        return 0
+    # seen together, a worker ended by a signal is the cause and the others' failures its effect
+    failed = min(failures, key=lambda i: (int(codes[i] or 0) >= 0, i))
+    report(f"kcfg train: worker {failed} of {count} exited with code {codes[failed]}; stopping the others")
+    if failed != 0 and workers.tail(failed):
+        report(workers.tail(failed))
+    if not workers.wait(GRACE_SECONDS):
+        workers.stop()
+    mark(training, "failed", f"worker {failed} of {count} exited with code {codes[failed]}")
+    chief = workers.codes()[0]
+    return chief if chief in (2, EXIT_INTERRUPTED) else EXIT_RUN_FAILED
 
 
 def mark(training: Training, status: str, reason: str) -> None:

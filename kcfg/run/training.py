@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from kcfg.files import remove_temporaries
 from kcfg.recipe import LoadedRecipe, Problem, load_recipe
 from kcfg.recipe.errors import PathProblem
 from kcfg.run.backend import use_backend
-from kcfg.run.cluster import Cluster
+from kcfg.run.cluster import Cluster, temporary_run_dir
 from kcfg.run.run_dir import RunDir, new_timestamp, newest_run, start
 
 
@@ -76,7 +75,7 @@ class Training:
     def find_run(cls, request: TrainingRequest) -> Training:
         loaded = load_recipe(request.recipe, sets=request.sets, unsets=request.unsets, safe=request.safe)
         if request.cluster is not None and not request.cluster.is_chief:
-            path, timestamp = Path(tempfile.gettempdir(), f"kcfg-process-{request.cluster.process_id}-{os.getpid()}"), new_timestamp()
+            path, timestamp = temporary_run_dir(request.cluster.process_id, os.getpid()), new_timestamp()
             return cls(loaded.with_run(path, timestamp), path, timestamp, None, request)
         if not request.resume:
             timestamp = new_timestamp()
