@@ -90,7 +90,7 @@ def _steps(file: Path, real_data: bool) -> float:
     with tempfile.TemporaryDirectory(prefix="kcfg-smoke-") as folder:
         loaded = load_recipe(file)
         if loaded.recipe.runtime.backend != keras.backend.backend():  # `kcfg smoke --backend`: this process's backend
-            loaded = load_recipe(file, sets=[f"runtime.backend={keras.backend.backend()}"])
+            loaded = load_recipe(file, sets=[f"runtime.backend={keras.backend.backend()}", "runtime.distribute=none"])
         loaded = loaded.with_run(folder, "smoke")
         # XLA's compile time would dominate two steps; a recipe that asks for it (jit_compile: true) keeps it
         prepared = prepare(loaded, distribute=False, auto_xla=False)
