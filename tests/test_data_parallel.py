@@ -209,3 +209,15 @@ def test_worker_options_are_checked_before_anything_starts(recipe: Path, tmp_pat
     result = kcfg("train", str(recipe), "--run-dir", str(tmp_path / "run"), *args, cwd=tmp_path, timeout=60)
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_shipped_recipes_smoke_on_both_backends(tmp_path: Path) -> None:
+    """Backend-neutral recipes pass on JAX too; without --backend each runs on its own (the JAX one in a second process)."""
+    neutral = ["recipes/mnist_mlp.yaml", "recipes/ensemble.yaml", "recipes/siamese.yaml", "recipes/custom_layer.yaml"]
+    result = kcfg("smoke", "--backend", "jax", "--format", "json", *neutral, cwd=REPO, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert [r["recipe"] for r in json.loads(result.stdout)["recipes"] if r["passed"]] == neutral
+    result = kcfg("smoke", "recipes/mnist_mlp.yaml", "recipes/mnist_data_parallel.yaml", cwd=REPO, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [line.split("  (")[0] + ("  jax" if ", jax)" in line else "") for line in result.stdout.splitlines()]
+    assert lines == ["ok    recipes/mnist_mlp.yaml", "ok    recipes/mnist_data_parallel.yaml  jax"]
