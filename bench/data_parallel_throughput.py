@@ -22,11 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-REPO = Path(__file__).resolve().parent.parent
-BATCH_SIZE = 32
-REPEAT = 10
+from train_throughput import BATCH_SIZE, REPO, repeated_digits
 
 RECIPE = """
 extends: {recipe}
@@ -63,9 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        with np.load(REPO / "recipes" / "data" / "digits_train.npz") as data:
-            np.savez(tmp / "digits.npz", x=np.concatenate([data["x"]] * REPEAT), y=np.concatenate([data["y"]] * REPEAT))
-        images = len(np.load(tmp / "digits.npz")["y"])
+        images = repeated_digits(tmp / "digits.npz")
         recipe = tmp / "bench.yaml"
         recipe.write_text(RECIPE.format(recipe=REPO / "recipes" / "digits_cnn.yaml", timer=REPO / "bench" / "epoch_timer.py", data=tmp / "digits.npz", epochs=args.epochs, batch=BATCH_SIZE))
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in VARIANTS}
