@@ -50,6 +50,13 @@ def run(command: list[str], times_file: Path) -> tuple[float, float]:
     return statistics.median(epochs[1:]), wall
 
 
+def repeated_digits(path: Path) -> int:
+    """The shipped digits repeated REPEAT times, written to `path`; how many images."""
+    with np.load(REPO / "recipes" / "data" / "digits_train.npz") as data:
+        np.savez(path, x=np.concatenate([data["x"]] * REPEAT), y=np.concatenate([data["y"]] * REPEAT))
+    return len(np.load(path)["y"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -57,9 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        with np.load(REPO / "recipes" / "data" / "digits_train.npz") as data:
-            np.savez(tmp / "digits.npz", x=np.concatenate([data["x"]] * REPEAT), y=np.concatenate([data["y"]] * REPEAT))
-        images = len(np.load(tmp / "digits.npz")["y"])
+        images = repeated_digits(tmp / "digits.npz")
         recipe = tmp / "bench.yaml"
         recipe.write_text(RECIPE.format(recipe=REPO / "recipes" / "digits_cnn.yaml", timer=BENCH / "epoch_timer.py", data=tmp / "digits.npz", epochs=args.epochs, batch=BATCH_SIZE))
         commands = {

@@ -33,6 +33,13 @@ def mnist_mlp() -> Any:
 
 
 @hand_written
+def mnist_data_parallel() -> Any:
+    """mnist_mlp trained by two processes: the same model."""
+    base = mnist_mlp()
+    return keras.Model(base.inputs, base.outputs, name="mnist_data_parallel")
+
+
+@hand_written
 def small_resnet() -> Any:
     img = keras.Input(shape=(32, 32, 3), name="img")
     x = layers.Conv2D(32, 3, activation="relu", name="conv1")(img)

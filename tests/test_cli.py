@@ -12,7 +12,7 @@ from kcfg.recipe.yaml_io import parse_yaml
 
 from .conftest import RECIPES, REPO, run_kcfg
 
-HEAVY = ("tensorflow", "keras")
+HEAVY = ("tensorflow", "keras", "jax")
 
 
 def modules_after(*args: str) -> set[str]:

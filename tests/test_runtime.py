@@ -101,6 +101,7 @@ def test_multi_worker_is_refused_with_the_reason(tmp_path: Path) -> None:
     for result in results:
         assert result.returncode == 2
         assert "Keras 3's Model.fit cannot train under MultiWorkerMirroredStrategy yet (keras-team/keras#20585" in result.stderr
+        assert "use runtime.backend: jax with distribute: data_parallel" in result.stderr
 
 
 PLAIN_KERAS_MULTI_WORKER = """

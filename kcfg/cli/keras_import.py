@@ -1,4 +1,7 @@
-"""Import TensorFlow without its C++ start-up chatter on stderr.
+"""Import Keras and TensorFlow without TensorFlow's C++ start-up chatter on stderr.
+
+Keras loads the backend `KERAS_BACKEND` names (`kcfg train` sets it from the recipe's
+`runtime.backend`); TensorFlow loads on every backend, since kcfg feeds `tf.data` to Keras.
 
 TensorFlow 2.19+ logs oneDNN, CPU-feature and CUDA-probing lines through absl before
 `TF_CPP_MIN_LOG_LEVEL` takes effect (tensorflow/tensorflow#100442). kcfg captures file
@@ -23,7 +26,7 @@ _NOTICE = re.compile(
 
 
 def import_keras_quietly() -> Any:
-    """`import keras` (TensorFlow backend) with start-up notices dropped; returns the module."""
+    """`import keras` (on its chosen backend) and TensorFlow with start-up notices dropped; returns Keras."""
     if "keras" in sys.modules or os.environ.get("TF_CPP_MIN_LOG_LEVEL") not in ("2", "3"):
         import keras
 
@@ -37,6 +40,7 @@ def import_keras_quietly() -> Any:
             import tensorflow as tf
 
             tf.config.list_physical_devices()  # device discovery logs too; physical only, so devices stay configurable
+            # (JAX's devices are left alone: a data_parallel worker must join its cluster before JAX starts them)
             tf.get_logger().setLevel("ERROR")  # retracing notices when `kcfg smoke` builds many models
         finally:
             os.dup2(saved, 2)

@@ -22,6 +22,11 @@ class Format(str, Enum):
     json = "json"
 
 
+class Backend(str, Enum):
+    tensorflow = "tensorflow"
+    jax = "jax"
+
+
 def junit_xml(results: list[SmokeResult]) -> bytes:
     """JUnit XML, one testcase per recipe, as CI systems read it."""
     failures = [r for r in results if not r.passed]
@@ -39,6 +44,7 @@ def smoke(
     junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML for CI systems.", show_default=False)] = None,
     format: Annotated[Format, typer.Option("--format", help="text, or json.")] = Format.text,
     real_data: Annotated[bool, typer.Option("--real-data", help="Train the steps on the recipe's own data.train instead of synthetic data.")] = False,
+    backend: Annotated[Backend | None, typer.Option("--backend", help="Run every recipe on this Keras backend (default: each on its runtime.backend; other backends in a second process).", show_default=False)] = None,
     safe: SafeOption = False,
 ) -> None:
     """Smoke-test recipes in one process: validate, build, compile, train 2 steps, save, reload, compare predictions.
@@ -54,18 +60,23 @@ def smoke(
         kcfg smoke recipes/ --junit smoke.xml
     """
     from kcfg.cli.keras_import import import_keras_quietly
+    from kcfg.run import by_backend, choose_backend
 
+    groups = by_backend(recipe_files(recipes), backend.value if backend else None)
+    here = next(iter(groups), "tensorflow")
+    choose_backend(here)
     import_keras_quietly()
     from kcfg.run import smoke as smoke_one
+    from kcfg.run import smoke_elsewhere
 
     results = []
-    for file in recipe_files(recipes):
-        result = smoke_one(file, real_data=real_data, safe=safe)
-        results.append(result)
-        if format is Format.text:
-            say(f"{'ok  ' if result.passed else 'FAIL'}  {file}  ({result.seconds:.1f} s)", flush=True)
-            for line in result.problems:
-                say(line, err=True)
+    for name, files in groups.items():
+        for result in (smoke_one(file, real_data=real_data, safe=safe) for file in files) if name == here else smoke_elsewhere(files, name, real_data=real_data, safe=safe):
+            results.append(result)
+            if format is Format.text:
+                say(f"{'ok  ' if result.passed else 'FAIL'}  {result.file}  ({result.seconds:.1f} s{'' if name == 'tensorflow' else ', ' + name})", flush=True)
+                for line in result.problems:
+                    say(line, err=True)
     if format is Format.json:
         print(json.dumps({"passed": all(r.passed for r in results), "recipes": [r.as_dict() for r in results]}, indent=2))
     if junit is not None:

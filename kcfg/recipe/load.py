@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from kcfg.recipe.backend_checks import BackendChecker
 from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError
 from kcfg.recipe.graph_checks import GraphChecker
 from kcfg.recipe.interpolate import interpolate
@@ -125,6 +126,7 @@ def _load(file: Path, sets: Sequence[str], unsets: Sequence[str], safe: bool) ->
     plan = plan_recipe(recipe)
     GraphChecker(objects, plan).check_all()
     SectionChecker(objects, recipe).check_all()
+    BackendChecker(report, recipe, plan).check_all()
     if report.has_errors:
         raise RecipeError(report.sorted())
     return LoadedRecipe(file, name, data, recipe, plan, positions, merged, safe, report.sorted(), [*sets, *(f"~{u}" for u in unsets)])

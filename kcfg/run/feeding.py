@@ -38,6 +38,7 @@ class Feed:
     y: Any = None
     sample_weight: Any = None
     samples: int | None = None  # None for streams
+    steps: int | None = None  # batches in one epoch of a repeated stream (data_parallel)
 
     @property
     def is_stream(self) -> bool:

@@ -9,6 +9,7 @@ import keras
 
 from kcfg.builder import BuiltGraph, KerasBoundary, ObjectFactory, build_model, load_plugins
 from kcfg.recipe import LoadedRecipe, Recipe, output_names, plain
+from kcfg.run.cluster import Cluster
 from kcfg.run.compile_options import compile_arguments
 from kcfg.run.feeding import Feeder, ModelSignature
 from kcfg.run.runtime import configure
@@ -22,7 +23,13 @@ class Prepared:
     feeder: Feeder
     factory: ObjectFactory
     boundary: KerasBoundary
-    runtime: dict[str, Any]  # what the manifest records: strategy, replicas, devices, precision
+    runtime: dict[str, Any]  # what the manifest records: backend, processes, strategy, replicas, devices, precision
+    seed: int | None  # the recipe's, or one every process of a cluster agreed on
+
+    @property
+    def data_parallel(self) -> bool:
+        """Keras's DataParallel distribution: feeds are global batches that every process slices alike."""
+        return bool(self.runtime.get("strategy") == "DataParallel")
 
     @property
     def model(self) -> Any:
@@ -40,8 +47,8 @@ def output_losses(recipe: Recipe) -> dict[str, Any]:
     return {name: loss for name in outputs}
 
 
-def prepare(loaded: LoadedRecipe, *, distribute: bool = True, auto_xla: bool = True) -> Prepared:
-    """Seed, runtime, build and compile (inside the strategy's scope); the feeder for this model.
+def prepare(loaded: LoadedRecipe, *, distribute: bool = True, auto_xla: bool = True, cluster: Cluster | None = None) -> Prepared:
+    """Seed, runtime (joining `cluster`), build and compile (inside the strategy's scope); the feeder for this model.
 
     Smoke tests of many recipes in one process pass `distribute=False` (the default
     strategy) and `auto_xla=False` (`jit_compile: auto` compiles without XLA).
@@ -51,14 +58,14 @@ def prepare(loaded: LoadedRecipe, *, distribute: bool = True, auto_xla: bool = T
     """
     recipe = loaded.recipe
     boundary = KerasBoundary(loaded.where)
-    if recipe.seed is not None:
+    if recipe.seed is not None:  # before joining a cluster: Keras initializes weights alike in every process
         keras.utils.set_random_seed(recipe.seed)
     runtime = recipe.runtime if distribute else recipe.runtime.model_copy(update={"distribute": "none"})
     with boundary.at(("runtime",)):
-        setup = configure(runtime, recipe.seed)
+        setup = configure(runtime, recipe.seed, cluster)
     plugins = load_plugins(recipe.plugins, loaded.file.parent, loaded.where)
     factory = ObjectFactory(plugins)
-    with setup.strategy.scope():
+    with setup.scope():
         built = build_model(loaded, plugins)
         arguments = compile_arguments(recipe, factory, boundary)
         if not auto_xla and arguments["jit_compile"] == "auto":
@@ -66,4 +73,4 @@ def prepare(loaded: LoadedRecipe, *, distribute: bool = True, auto_xla: bool = T
         with boundary.at(("compile",)):
             built.model.compile(**arguments)
     signature = ModelSignature.of(built.model, output_losses(recipe))
-    return Prepared(built, Feeder(signature, loaded.file.parent, recipe.seed, built.model, safe=loaded.safe), factory, boundary, setup.record)
+    return Prepared(built, Feeder(signature, loaded.file.parent, setup.seed, built.model, safe=loaded.safe), factory, boundary, setup.record, setup.seed)

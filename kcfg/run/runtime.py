@@ -1,6 +1,6 @@
-"""`runtime:`: device, determinism, mixed precision and the tf.distribute strategy.
+"""`runtime:`: device, determinism, mixed precision, and the tf.distribute strategy or the JAX distribution.
 
-Everything here must happen before TensorFlow creates its devices, so `configure` runs
+Everything here must happen before the backend creates its devices, so `configure` runs
 right after the import and before the model is built. Batch sizes in a recipe are
 global, as in `Model.fit`: each of N replicas gets batch_size / N samples per step.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,8 @@ import keras
 import tensorflow as tf
 
 from kcfg.recipe.errors import KeyPath, PathProblem
-from kcfg.recipe.schema import DistributeSpec, Runtime
+from kcfg.recipe.schema import Runtime
+from kcfg.run.cluster import Cluster
 
 
 class RuntimeProblem(PathProblem):
@@ -26,10 +28,14 @@ class RuntimeProblem(PathProblem):
 
 @dataclass
 class RuntimeSetup:
-    """The strategy to build, compile and fit under, and what the manifest records about it."""
+    """The scope to build and compile in, the seed every process shares, and what the manifest records."""
 
-    strategy: Any
+    strategy: Any  # a tf.distribute strategy; None on JAX, where keras.distribution holds the layout
     record: dict[str, Any]
+    seed: int | None
+
+    def scope(self) -> AbstractContextManager[Any]:
+        return self.strategy.scope() if self.strategy is not None else nullcontext()
 
 
 def _device_number(name: str) -> int:
@@ -61,7 +67,7 @@ def split_cpu(devices: list[str]) -> None:
 
 
 def make_strategy(spec: Runtime) -> Any:
-    distribute = spec.distribute if isinstance(spec.distribute, DistributeSpec) else DistributeSpec(strategy=spec.distribute)
+    distribute = spec.spec
     path: KeyPath = ("runtime", "distribute")
     name = distribute.strategy
     if name == "none":
@@ -78,7 +84,7 @@ def make_strategy(spec: Runtime) -> Any:
             raise RuntimeProblem(path, "multi_worker reads the cluster from the TF_CONFIG environment variable, which is not set (see README: several machines)")
         # Fails closed: with a cluster configured, Keras 3's fit crashes inside its train step
         # (tests/test_runtime.py keeps a strict xfail on the plain-Keras case to notice a fix).
-        raise RuntimeProblem(path, "Keras 3's Model.fit cannot train under MultiWorkerMirroredStrategy yet (keras-team/keras#20585, tensorflow/tensorflow#72388); use mirrored on one machine")
+        raise RuntimeProblem(path, "Keras 3's Model.fit cannot train under MultiWorkerMirroredStrategy yet (keras-team/keras#20585, tensorflow/tensorflow#72388); for several machines use runtime.backend: jax with distribute: data_parallel (README: several machines), or mirrored on one machine")
     if name == "parameter_server":
         if not cluster or "ps" not in json.loads(cluster).get("cluster", {}):
             raise RuntimeProblem(path, "parameter_server needs TF_CONFIG describing a cluster with 'ps' (and 'chief'/'worker') tasks")
@@ -92,8 +98,12 @@ def make_strategy(spec: Runtime) -> Any:
     return tf.distribute.TPUStrategy(resolver)
 
 
-def configure(spec: Runtime, seed: int | None) -> RuntimeSetup:
-    """Apply the runtime section; returns the strategy and the manifest's record of it."""
+def configure(spec: Runtime, seed: int | None, cluster: Cluster | None = None) -> RuntimeSetup:
+    """Apply the runtime section; returns the strategy (or JAX's distribution) and the manifest's record of it."""
+    if spec.backend == "jax":
+        from kcfg.run.jax_runtime import configure_jax
+
+        return configure_jax(spec, seed, cluster)
     select_device(spec.device)
     if spec.deterministic:
         keras.utils.set_random_seed(0 if seed is None else seed)
@@ -110,5 +120,7 @@ def configure(spec: Runtime, seed: int | None) -> RuntimeSetup:
         "devices": devices,
         "precision": spec.mixed_precision or "float32",
         "deterministic": spec.deterministic,
+        "backend": "tensorflow",
+        "processes": 1,
     }
-    return RuntimeSetup(strategy, record)
+    return RuntimeSetup(strategy, record, seed)

@@ -6,7 +6,10 @@ run on `synthetic` data shaped by the model's inputs, outputs and losses.
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -44,6 +47,22 @@ class SmokeResult:
     def as_dict(self) -> dict[str, Any]:
         return {"recipe": str(self.file), "passed": self.passed, "seconds": round(self.seconds, 3), "loss": self.loss, "problems": self.problems}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SmokeResult:
+        return cls(Path(data["recipe"]), data["seconds"], data["loss"], list(data["problems"]))
+
+
+def smoke_elsewhere(files: list[Path], backend: str, *, real_data: bool = False, safe: bool = False) -> list[SmokeResult]:
+    """Smoke-test recipes on another Keras backend, in a second `kcfg smoke` (a process has one backend)."""
+    command = [sys.executable, "-m", "kcfg", "smoke", "--backend", backend, "--format", "json", *map(str, files)]
+    result = subprocess.run(command + (["--real-data"] if real_data else []) + (["--safe"] if safe else []), capture_output=True, text=True)
+    try:
+        report = json.loads(result.stdout)
+    except ValueError:
+        message = f"kcfg smoke --backend {backend} failed: {' '.join(result.stderr.split())[-400:]}"
+        return [SmokeResult(file, problems=[message]) for file in files]
+    return [SmokeResult.from_dict(entry) for entry in report["recipes"]]
+
 
 class SmokeFailure(Exception):
     """A step after validation failed (non-finite loss, different predictions after reload)."""
@@ -69,7 +88,10 @@ def smoke(file: Path, *, real_data: bool = False, safe: bool = False) -> SmokeRe
 
 def _steps(file: Path, real_data: bool, safe: bool) -> float:
     with tempfile.TemporaryDirectory(prefix="kcfg-smoke-") as folder:
-        loaded = load_recipe(file, safe=safe).with_run(folder, "smoke")
+        loaded = load_recipe(file, safe=safe)
+        if loaded.recipe.runtime.backend != keras.backend.backend():  # `kcfg smoke --backend`: this process's backend
+            loaded = load_recipe(file, sets=[f"runtime.backend={keras.backend.backend()}", "runtime.distribute=none"], safe=safe)
+        loaded = loaded.with_run(folder, "smoke")
         # XLA's compile time would dominate two steps; a recipe that asks for it (jit_compile: true) keeps it
         prepared = prepare(loaded, distribute=False, auto_xla=False)
         model = prepared.model
