@@ -23,7 +23,7 @@ import tensorflow as tf
 from kcfg.recipe.errors import KeyPath, PathProblem
 from kcfg.recipe.schema import CsvSource, ImagesSource, KerasSource, NpzSource, PythonSource, SyntheticSource
 from kcfg.run.sources import Arrays, SourceError, call_python, read_csv, read_images, read_keras, read_npz
-from kcfg.run.synthetic import synthetic_arrays
+from kcfg.run.synthetic import loss_kind, synthetic_arrays
 
 
 class FeedError(PathProblem):
@@ -77,6 +77,13 @@ def _unwrap(part: dict[str, np.ndarray] | None) -> Any:
     if part is None:
         return None
     return next(iter(part.values())) if len(part) == 1 else part
+
+
+def _tensors(part: dict[str, np.ndarray] | None) -> dict[str, Any] | None:
+    """String arrays as TensorFlow tensors: Keras's array adapter refuses NumPy strings, not tensors."""
+    if part is None:
+        return None
+    return {name: tf.constant(array.astype(str)) if array.dtype.kind in "USO" else array for name, array in part.items()}
 
 
 def _mapped_columns(mapping: Any) -> list[str]:
@@ -148,7 +155,7 @@ class Feeder:
         counts = {len(a) for part in parts for a in part.values()}
         if len(counts) > 1:
             raise FeedError(path, f"arrays have different numbers of samples: {sorted(counts)}")
-        return Feed(_unwrap(x), _unwrap(y), _unwrap(weights), samples=counts.pop() if counts else 0)
+        return Feed(_unwrap(_tensors(x)), _unwrap(y), _unwrap(weights), samples=counts.pop() if counts else 0)
 
     def pick(self, arrays: Arrays, mapping: Any, shapes: dict[str, tuple[int | None, ...]], key: str, path: KeyPath, *, reshape: bool, check_shape: bool = True) -> dict[str, np.ndarray] | None:
         """Arrays for each model input (or output), by the mapping or the default keys."""
@@ -184,19 +191,30 @@ class Feeder:
             return arrays[columns]
         return np.stack([arrays[c] for c in wanted], axis=-1)
 
-    @staticmethod
-    def fit_shape(array: np.ndarray, shape: tuple[int | None, ...], name: str, path: KeyPath, reshape: bool) -> np.ndarray:
-        """The array itself when its sample shape matches; reshaped when only the layout differs."""
+    def fit_shape(self, array: np.ndarray, shape: tuple[int | None, ...], name: str, path: KeyPath, reshape: bool) -> np.ndarray:
+        """The array itself when its sample shape matches; reshaped when only the layout differs.
+
+        Targets of an output `(..., C)` with a sparse loss may be class ids `(...)` or
+        `(..., 1)` at any rank (segmentation masks, tags), as Keras's sparse losses take them.
+        """
         sample = array.shape[1:]
-        if len(sample) == len(shape) and all(s is None or s == a for s, a in zip(shape, sample)):
+
+        def fits(wanted: tuple[int | None, ...], given: tuple[int, ...]) -> bool:
+            return len(wanted) == len(given) and all(s is None or s == a for s, a in zip(wanted, given))
+
+        if fits(shape, sample):
             return array
-        if len(shape) == len(sample) + 1 and shape[-1] == 1 and all(s is None or s == a for s, a in zip(shape, sample)):
+        if len(shape) == len(sample) + 1 and shape[-1] == 1 and fits(shape[:-1], sample):
             return array[..., None]  # labels (n,) for an output (n, 1); images without a channel axis
         if reshape and None not in shape and math.prod(sample) == math.prod(d for d in shape if d is not None):
             return array.reshape((len(array), *shape))
         if not reshape and len(shape) == 1 and len(sample) == 0:
             return array  # class ids for a softmax output
-        raise FeedError(path, f"array of shape {array.shape} does not fit {name!r}, which takes (samples, {', '.join('None' if s is None else str(s) for s in shape)})")
+        class_ids = not reshape and shape and (fits(shape[:-1], sample) or (sample[-1:] == (1,) and fits(shape[:-1], sample[:-1])))
+        if class_ids and loss_kind(self.signature.losses.get(name)) == "sparse":
+            return array
+        hint = " (class ids need a sparse loss such as sparse_categorical_crossentropy)" if class_ids else ""
+        raise FeedError(path, f"array of shape {array.shape} does not fit {name!r}, which takes (samples, {', '.join('None' if s is None else str(s) for s in shape)}){hint}")
 
     def stream(self, raw: Any, source: Any, path: KeyPath) -> Feed:
         """A tf.data.Dataset, PyDataset or generator, used as Keras would use it."""
