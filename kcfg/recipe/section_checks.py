@@ -122,10 +122,13 @@ class SectionChecker:
 
     def check_callback(self, callback: dict[str, Any], path: KeyPath) -> None:
         """What Keras would only find at the end of the first epoch, or at start-up."""
-        monitor = callback.get("monitor")
+        monitor = callback.get("monitor", default_monitor(callback))
         if isinstance(monitor, str):
             if monitor.startswith("val_") and not self.has_validation():
-                self.report.error(path + ("monitor",), f"{monitor!r} needs validation data: give data.validation or fit.validation_split", key=path)
+                if "monitor" in callback:
+                    self.report.error(path + ("monitor",), f"{monitor!r} needs validation data: give data.validation or fit.validation_split", key=path)
+                else:
+                    self.report.error(path, f"{callback['type']} watches {monitor!r} by default, which needs validation data: give data.validation or fit.validation_split, or `monitor: {monitor.removeprefix('val_')}`")
             elif monitor.removeprefix("val_") not in self.logged_names():
                 known = sorted(self.logged_names())
                 self.report.warn(path + ("monitor",), f"{monitor!r} is not among the logged metrics ({', '.join(known)}){did_you_mean(monitor.removeprefix('val_'), known)}", key=path)
@@ -134,6 +137,17 @@ class SectionChecker:
             if not callback["filepath"].endswith(suffix):
                 mode = "save_weights_only: true" if callback.get("save_weights_only") else "full models (save_weights_only: false)"
                 self.report.error(path + ("filepath",), f"ModelCheckpoint of {mode} writes files ending in {suffix!r}, as Keras 3 requires", key=path)
+
+
+#: Callbacks that watch a metric when `monitor:` is not given, and Keras's default for it.
+DEFAULT_MONITORS = {"EarlyStopping": "val_loss", "ReduceLROnPlateau": "val_loss"}
+
+
+def default_monitor(callback: dict[str, Any]) -> str | None:
+    """The metric a callback watches when `monitor:` is left out (ModelCheckpoint only when it keeps the best)."""
+    if callback.get("type") == "ModelCheckpoint" and callback.get("save_best_only"):
+        return "val_loss"
+    return DEFAULT_MONITORS.get(str(callback.get("type")))
 
 
 def metric_name(metric: Any) -> str:
