@@ -1,10 +1,11 @@
-"""Cross-section checks: compile, fit, data and callbacks against the model's inputs and outputs."""
+"""Cross-section checks: compile, fit, data and callbacks against the model's inputs and outputs; `adapt:` against the data."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from kcfg.recipe.adapt_checks import check_adapt
 from kcfg.recipe.errors import KeyPath
 from kcfg.recipe.object_checks import ObjectChecker
 from kcfg.recipe.plan import output_names
@@ -23,6 +24,7 @@ class SectionChecker:
         self.inputs = list(recipe.model.inputs)
 
     def check_all(self) -> None:
+        check_adapt(self.report, self.recipe)
         self.check_compile()
         self.check_fit()
         self.check_data()

@@ -18,6 +18,7 @@ import numpy as np
 
 from kcfg.recipe import Problem, RecipeError, load_recipe
 from kcfg.recipe.schema import SyntheticSource
+from kcfg.run.adapt import Adaptation
 from kcfg.run.feeding import pipeline
 from kcfg.run.prepare import prepare
 from kcfg.run.saved_model import load_saved_model
@@ -71,7 +72,8 @@ def _steps(file: Path, real_data: bool) -> float:
     with tempfile.TemporaryDirectory(prefix="kcfg-smoke-") as folder:
         loaded = load_recipe(file).with_run(folder, "smoke")
         # XLA's compile time would dominate two steps; a recipe that asks for it (jit_compile: true) keeps it
-        prepared = prepare(loaded, distribute=False, auto_xla=False)
+        adaptation = Adaptation(loaded, synthetic=None if real_data else STEPS * BATCH_SIZE)
+        prepared = prepare(loaded, distribute=False, auto_xla=False, adaptation=adaptation)
         model = prepared.model
         source: Any = SyntheticSource(source="synthetic", samples=STEPS * BATCH_SIZE, seed=0)
         if real_data:
