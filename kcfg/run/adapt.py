@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kcfg.builder import BuiltGraph, build_model
 from kcfg.recipe import LoadedRecipe, Step, output_names
 from kcfg.recipe.adapt_checks import adapt_split
 from kcfg.recipe.schema.graph import AdaptSpec
@@ -91,6 +92,15 @@ class Adaptation:
         if not isinstance(features.element_spec, dict):
             features = features.map(lambda x: {names[0]: x})
         return features.unbatch() if _batched(stream) else features
+
+
+def build_adapted(loaded: LoadedRecipe) -> BuiltGraph:
+    """The model as training builds it, `adapt:` layers adapted on their data (for summaries and plots).
+
+    Raises:
+        RecipeError: a layer Keras rejects, or data an `adapt:` split cannot read (on its line).
+    """
+    return build_model(loaded, adapter=Adaptation(loaded))
 
 
 def _batched(stream: tf.data.Dataset) -> bool:
