@@ -9,7 +9,7 @@ from kcfg.recipe.adapt_checks import check_adapt
 from kcfg.recipe.errors import KeyPath
 from kcfg.recipe.object_checks import ObjectChecker
 from kcfg.recipe.plan import output_names
-from kcfg.recipe.schema import Recipe, plain
+from kcfg.recipe.schema import CsvSource, KerasSource, Recipe, plain
 from kcfg.recipe.suggest import did_you_mean
 
 
@@ -96,6 +96,7 @@ class SectionChecker:
             source = getattr(data, split)
             if source is None:
                 continue
+            self.check_source_options(source, ("data", split))
             for key, names in (("x", self.inputs), ("y", self.outputs), ("sample_weight", self.outputs)):
                 mapping = getattr(source, key)
                 if isinstance(mapping, dict):
@@ -103,6 +104,17 @@ class SectionChecker:
                         if name not in names:
                             kind = "input" if key == "x" else "output"
                             self.report.error(("data", split, key, name), f"{name!r} is not a model {kind} ({', '.join(names)}){did_you_mean(name, names)}")
+
+    def check_source_options(self, source: Any, path: KeyPath) -> None:
+        """Options that only some sources (or datasets) take."""
+        if isinstance(source, KerasSource):
+            takes = KerasSource.loader_arguments.get(source.name, ())
+            for name in source.loader_kwargs():
+                if name not in takes:
+                    what = f"takes only {', '.join(takes)}" if takes else "takes no loader arguments"
+                    self.report.error(path + (name,), f"keras.datasets.{source.name}.load_data {what}", key=path)
+        if isinstance(source, CsvSource) and source.header and source.columns is not None:
+            self.report.error(path + ("columns",), "columns names the columns of a file without a header row: add `header: false`, or remove columns", key=path)
 
     def logged_names(self) -> set[str]:
         """Names Keras logs for this recipe's losses and metrics (without `val_`)."""

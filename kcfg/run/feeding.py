@@ -64,12 +64,19 @@ class ModelSignature:
         return cls(inputs, outputs, losses)
 
 
+def _column(key: Any) -> Any:
+    """A mapping's column as the arrays name it: a headerless CSV's column index `3` is column "3"."""
+    if isinstance(key, list):
+        return [_column(k) for k in key]
+    return str(key) if isinstance(key, int) else key
+
+
 def _as_dict(mapping: Any, names: list[str]) -> dict[str, Any] | None:
     if mapping is None:
         return None
-    if isinstance(mapping, str):
-        return {names[0]: mapping} if len(names) == 1 else {name: mapping for name in names}
-    return dict(mapping)
+    if isinstance(mapping, (str, int)):
+        return {names[0]: _column(mapping)} if len(names) == 1 else {name: _column(mapping) for name in names}
+    return {name: _column(key) for name, key in mapping.items()}
 
 
 def _unwrap(part: dict[str, np.ndarray] | None) -> Any:
@@ -89,9 +96,19 @@ def _tensors(part: dict[str, np.ndarray] | None) -> dict[str, Any] | None:
 def _mapped_columns(mapping: Any) -> list[str]:
     if mapping is None:
         return []
-    if isinstance(mapping, str):
-        return [mapping]
-    return [c for value in mapping.values() for c in ([value] if isinstance(value, str) else value)]
+    if isinstance(mapping, (str, int)):
+        return [_column(mapping)]
+    return [_column(c) for value in mapping.values() for c in (value if isinstance(value, list) else [value])]
+
+
+def class_ids(values: np.ndarray, labels: list[str] | dict[str, int], path: KeyPath) -> np.ndarray:
+    """Target values (strings, or numbers read as text) as the class ids `labels` gives them."""
+    ids = {name: i for i, name in enumerate(labels)} if isinstance(labels, list) else dict(labels)
+    text = values.astype(str)
+    unknown = sorted(set(text.ravel()) - set(ids))
+    if unknown:
+        raise FeedError(path, f"target value {str(unknown[0])!r} is not among labels ({', '.join(map(repr, ids))})")
+    return np.vectorize(ids.__getitem__, otypes=["int64"])(text)
 
 
 class Feeder:
@@ -146,6 +163,9 @@ class Feeder:
             # a CSV without an x mapping for a one-input model: every column the targets do not use
             used = {c for mapping in (source.y, source.sample_weight) for c in _mapped_columns(mapping)} | (set(sig.outputs) | {"y"} if source.y is None else set())
             source = source.model_copy(update={"x": {next(iter(sig.inputs)): [c for c in arrays if c not in used]}})
+        if isinstance(source, CsvSource) and source.labels is not None and with_targets:
+            targets = _mapped_columns(source.y) or [c for c in (*sig.outputs, "y") if c in arrays]
+            arrays = {**arrays, **{c: class_ids(arrays[c], source.labels, path + ("labels",)) for c in targets if c in arrays}}
         x = self.pick(arrays, source.x, sig.inputs, "x", path, reshape=True)
         y = self.pick(arrays, source.y, sig.outputs, "y", path, reshape=False) if with_targets else None
         weights = None
@@ -197,6 +217,8 @@ class Feeder:
         Targets of an output `(..., C)` with a sparse loss may be class ids `(...)` or
         `(..., 1)` at any rank (segmentation masks, tags), as Keras's sparse losses take them.
         """
+        if array.dtype == object and reshape and len(shape) == 1:  # word-id sequences of different lengths
+            array = keras.utils.pad_sequences(list(array), maxlen=shape[0])
         sample = array.shape[1:]
 
         def fits(wanted: tuple[int | None, ...], given: tuple[int, ...]) -> bool:
