@@ -153,3 +153,22 @@ compile: {optimizer: adam, loss: binary_crossentropy}
 def test_a_recipe_that_adapts_smokes_on_synthetic_inputs() -> None:
     result = smoke(HEART)
     assert result.passed, result.problems
+
+
+def test_text_vectorization_recipe_matches_the_keras_script() -> None:
+    """keras-io text_classification_from_scratch: the vocabulary of adapt() by hand, and the parameter count."""
+    from keras import layers
+
+    with open(REPO / "recipes" / "data" / "reviews.csv", newline="", encoding="utf-8") as handle:
+        texts = [row["review"] for row in csv.DictReader(handle)]
+    by_hand = layers.TextVectorization(max_tokens=20000, output_mode="int", output_sequence_length=500)
+    by_hand.adapt(texts[: int(len(texts) * 0.8)])
+    ids = keras.Input(shape=(None,), dtype="int64")
+    x = layers.Dropout(0.5)(layers.Embedding(20000, 128)(ids))
+    x = layers.Conv1D(128, 7, padding="valid", activation="relu", strides=3)(x)
+    x = layers.Conv1D(128, 7, padding="valid", activation="relu", strides=3)(x)
+    x = layers.Dropout(0.5)(layers.Dense(128, activation="relu")(layers.GlobalMaxPooling1D()(x)))
+    written = keras.Model(ids, layers.Dense(1, activation="sigmoid")(x))
+    model = prepare(load_recipe(REPO / "recipes" / "text_vectorization.yaml")).model
+    assert model.get_layer("vectorize").get_vocabulary() == by_hand.get_vocabulary()
+    assert model.count_params() == written.count_params() == 2_806_273
