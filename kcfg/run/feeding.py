@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from kcfg.recipe.errors import KeyPath, PathProblem
 from kcfg.recipe.schema import CsvSource, ImagesSource, KerasSource, NpzSource, PythonSource, SyntheticSource
+from kcfg.run.mapping import as_mapping, as_tensors, mapped_columns, unwrap
 from kcfg.run.sources import Arrays, SourceError, call_python, read_csv, read_images, read_keras, read_npz
 from kcfg.run.synthetic import loss_kind, synthetic_arrays
 
@@ -62,43 +63,6 @@ class ModelSignature:
         inputs = {t._keras_history.operation.name: tuple(t.shape[1:]) for t in model.inputs}
         outputs = {name: tuple(t.shape[1:]) for name, t in zip(model.output_names, model.outputs)}
         return cls(inputs, outputs, losses)
-
-
-def _column(key: Any) -> Any:
-    """A mapping's column as the arrays name it: a headerless CSV's column index `3` is column "3"."""
-    if isinstance(key, list):
-        return [_column(k) for k in key]
-    return str(key) if isinstance(key, int) else key
-
-
-def _as_dict(mapping: Any, names: list[str]) -> dict[str, Any] | None:
-    if mapping is None:
-        return None
-    if isinstance(mapping, (str, int)):
-        return {names[0]: _column(mapping)} if len(names) == 1 else {name: _column(mapping) for name in names}
-    return {name: _column(key) for name, key in mapping.items()}
-
-
-def _unwrap(part: dict[str, np.ndarray] | None) -> Any:
-    """One array for a model with one input (or output); the dict by name for several."""
-    if part is None:
-        return None
-    return next(iter(part.values())) if len(part) == 1 else part
-
-
-def _tensors(part: dict[str, np.ndarray] | None) -> dict[str, Any] | None:
-    """String arrays as TensorFlow tensors: Keras's array adapter refuses NumPy strings, not tensors."""
-    if part is None:
-        return None
-    return {name: tf.constant(array.astype(str)) if array.dtype.kind in "USO" else array for name, array in part.items()}
-
-
-def _mapped_columns(mapping: Any) -> list[str]:
-    if mapping is None:
-        return []
-    if isinstance(mapping, (str, int)):
-        return [_column(mapping)]
-    return [_column(c) for value in mapping.values() for c in (value if isinstance(value, list) else [value])]
 
 
 def class_ids(values: np.ndarray, labels: list[str] | dict[str, int], path: KeyPath) -> np.ndarray:
@@ -161,10 +125,10 @@ class Feeder:
         sig = self.signature
         if isinstance(source, CsvSource) and source.x is None and len(sig.inputs) == 1 and not {*sig.inputs, "x"} & set(arrays):
             # a CSV without an x mapping for a one-input model: every column the targets do not use
-            used = {c for mapping in (source.y, source.sample_weight) for c in _mapped_columns(mapping)} | (set(sig.outputs) | {"y"} if source.y is None else set())
+            used = {c for mapping in (source.y, source.sample_weight) for c in mapped_columns(mapping)} | (set(sig.outputs) | {"y"} if source.y is None else set())
             source = source.model_copy(update={"x": {next(iter(sig.inputs)): [c for c in arrays if c not in used]}})
         if isinstance(source, CsvSource) and source.labels is not None and with_targets:
-            targets = _mapped_columns(source.y) or [c for c in (*sig.outputs, "y") if c in arrays]
+            targets = mapped_columns(source.y) or [c for c in (*sig.outputs, "y") if c in arrays]
             arrays = {**arrays, **{c: class_ids(arrays[c], source.labels, path + ("labels",)) for c in targets if c in arrays}}
         x = self.pick(arrays, source.x, sig.inputs, "x", path, reshape=True)
         y = self.pick(arrays, source.y, sig.outputs, "y", path, reshape=False) if with_targets else None
@@ -175,12 +139,12 @@ class Feeder:
         counts = {len(a) for part in parts for a in part.values()}
         if len(counts) > 1:
             raise FeedError(path, f"arrays have different numbers of samples: {sorted(counts)}")
-        return Feed(_unwrap(_tensors(x)), _unwrap(y), _unwrap(weights), samples=counts.pop() if counts else 0)
+        return Feed(unwrap(as_tensors(x)), unwrap(y), unwrap(weights), samples=counts.pop() if counts else 0)
 
     def pick(self, arrays: Arrays, mapping: Any, shapes: dict[str, tuple[int | None, ...]], key: str, path: KeyPath, *, reshape: bool, check_shape: bool = True) -> dict[str, np.ndarray] | None:
         """Arrays for each model input (or output), by the mapping or the default keys."""
         names = list(shapes)
-        given = _as_dict(mapping, names)
+        given = as_mapping(mapping, names)
         picked: dict[str, np.ndarray] = {}
         for name in names:
             if given is not None and name not in given:
@@ -232,10 +196,10 @@ class Feeder:
             return array.reshape((len(array), *shape))
         if not reshape and len(shape) == 1 and len(sample) == 0:
             return array  # class ids for a softmax output
-        class_ids = not reshape and shape and (fits(shape[:-1], sample) or (sample[-1:] == (1,) and fits(shape[:-1], sample[:-1])))
-        if class_ids and loss_kind(self.signature.losses.get(name)) == "sparse":
+        ids_shaped = not reshape and bool(shape) and (fits(shape[:-1], sample) or (sample[-1:] == (1,) and fits(shape[:-1], sample[:-1])))
+        if ids_shaped and loss_kind(self.signature.losses.get(name)) == "sparse":
             return array
-        hint = " (class ids need a sparse loss such as sparse_categorical_crossentropy)" if class_ids else ""
+        hint = " (class ids need a sparse loss such as sparse_categorical_crossentropy)" if ids_shaped else ""
         raise FeedError(path, f"array of shape {array.shape} does not fit {name!r}, which takes (samples, {', '.join('None' if s is None else str(s) for s in shape)}){hint}")
 
     def stream(self, raw: Any, source: Any, path: KeyPath) -> Feed:
