@@ -87,26 +87,3 @@ def test_two_calls_that_make_one_name_are_refused_where_written(factory_recipe: 
     text = factory_recipe.read_text().replace("metrics: [{factory: within, tolerance: 0.25}]", "metrics: [{factory: scaled_error, scale: 1.0}]")
     with pytest.raises(RecipeError, match=r"compile\.metrics\[0\]: .*both return a function named 'scaled_mse'"):
         prepare(load_recipe(write("twice.yaml", text)))
-
-
-def test_keras_siamese_parameter_count_matches_the_recipe() -> None:
-    """The keras-io siamese network (examples/vision/siamese_contrastive.py), written as Keras code."""
-    from keras import layers
-
-    from kcfg.builder import build_model
-
-    image = keras.Input((28, 28, 1))
-    x = layers.BatchNormalization()(image)
-    x = layers.Conv2D(4, (5, 5), activation="tanh")(x)
-    x = layers.AveragePooling2D(pool_size=(2, 2))(x)
-    x = layers.Conv2D(16, (5, 5), activation="tanh")(x)
-    x = layers.AveragePooling2D(pool_size=(2, 2))(x)
-    x = layers.Flatten()(x)
-    x = layers.BatchNormalization()(x)
-    embedding_network = keras.Model(image, layers.Dense(10, activation="tanh")(x))
-    first, second = keras.Input((28, 28, 1)), keras.Input((28, 28, 1))
-    distance = layers.Lambda(lambda pair: keras.ops.sqrt(keras.ops.sum(keras.ops.square(pair[0] - pair[1]), axis=1, keepdims=True)))([embedding_network(first), embedding_network(second)])
-    output = layers.Dense(1, activation="sigmoid")(layers.BatchNormalization()(distance))
-    written = keras.Model([first, second], output)
-    built = build_model(load_recipe(REPO / "recipes" / "siamese_contrastive.yaml")).model
-    assert built.count_params() == written.count_params() == 5324

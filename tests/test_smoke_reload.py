@@ -6,8 +6,6 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from kcfg.builder import build_model  # noqa: E402
-from kcfg.recipe import load_recipe  # noqa: E402
 from kcfg.run import smoke  # noqa: E402
 
 from .conftest import REPO  # noqa: E402
@@ -70,21 +68,3 @@ def test_a_reload_that_loses_configuration_still_fails(write) -> None:
     result = smoke(write("scale.yaml", recipe("{type: Scale, factor: 3.0}")))
     assert not result.passed
     assert "the reloaded model predicts differently" in result.problems[0]
-
-
-def test_keras_vae_parameter_count_matches_the_recipe() -> None:
-    """The keras-io VAE (examples/generative/vae.py): encoder and decoder, written as Keras code."""
-    from keras import layers
-
-    image = keras.Input(shape=(28, 28, 1))
-    x = layers.Conv2D(32, 3, activation="relu", strides=2, padding="same")(image)
-    x = layers.Conv2D(64, 3, activation="relu", strides=2, padding="same")(x)
-    x = layers.Dense(16, activation="relu")(layers.Flatten()(x))
-    encoder = keras.Model(image, [layers.Dense(2)(x), layers.Dense(2)(x)])
-    latent = keras.Input(shape=(2,))
-    x = layers.Reshape((7, 7, 64))(layers.Dense(7 * 7 * 64, activation="relu")(latent))
-    x = layers.Conv2DTranspose(64, 3, activation="relu", strides=2, padding="same")(x)
-    x = layers.Conv2DTranspose(32, 3, activation="relu", strides=2, padding="same")(x)
-    decoder = keras.Model(latent, layers.Conv2DTranspose(1, 3, activation="sigmoid", padding="same")(x))
-    built = build_model(load_recipe(REPO / "recipes" / "vae.yaml")).model
-    assert built.count_params() == encoder.count_params() + decoder.count_params() == 134_165

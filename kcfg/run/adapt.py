@@ -20,6 +20,7 @@ import tensorflow as tf
 from kcfg.builder import BuiltGraph, build_model
 from kcfg.recipe import LoadedRecipe, Step, output_names
 from kcfg.recipe.adapt_checks import adapt_split
+from kcfg.recipe.schema import SyntheticSource
 from kcfg.recipe.schema.graph import AdaptSpec
 from kcfg.run.feeding import Feeder, FeedError, ModelSignature, split_off
 from kcfg.run.synthetic import synthetic_inputs
@@ -69,10 +70,11 @@ class Adaptation:
 
     def read(self, split: str, inputs: dict[str, Any]) -> tf.data.Dataset:
         recipe = self.loaded.recipe
-        if self.synthetic is not None:
-            arrays = synthetic_inputs(list(inputs.values()), None, self.synthetic, np.random.default_rng(recipe.seed))
-            return tf.data.Dataset.from_tensor_slices({k: tf.constant(v) for k, v in arrays.items()})
         source = getattr(recipe.data, split) if recipe.data is not None else None
+        if self.synthetic is not None:
+            return self.synthetic_split(inputs, self.synthetic, recipe.seed)
+        if isinstance(source, SyntheticSource):
+            return self.synthetic_split(inputs, source.samples, recipe.seed if source.seed is None else source.seed)
         if source is None:  # validate reports it; a recipe changed in between still gets a clear line
             raise FeedError(("data",), f"adapt: {split} needs data.{split}")
         feed = self.feeder.feed(source, ("data", split), with_targets=False)
@@ -82,6 +84,12 @@ class Adaptation:
             return self.stream_inputs(feed.x, split, list(inputs))
         x = feed.x if isinstance(feed.x, dict) else {next(iter(inputs)): feed.x}
         return tf.data.Dataset.from_tensor_slices(x)
+
+    @staticmethod
+    def synthetic_split(inputs: dict[str, Any], samples: int, seed: int | None) -> tf.data.Dataset:
+        """Random inputs of each input's shape and dtype (no layer is built yet to bound them)."""
+        arrays = synthetic_inputs(list(inputs.values()), None, samples, np.random.default_rng(seed))
+        return tf.data.Dataset.from_tensor_slices({k: tf.constant(v) for k, v in arrays.items()})
 
     @staticmethod
     def stream_inputs(stream: Any, split: str, names: list[str]) -> tf.data.Dataset:
