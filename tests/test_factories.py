@@ -87,3 +87,9 @@ def test_two_calls_that_make_one_name_are_refused_where_written(factory_recipe: 
     text = factory_recipe.read_text().replace("metrics: [{factory: within, tolerance: 0.25}]", "metrics: [{factory: scaled_error, scale: 1.0}]")
     with pytest.raises(RecipeError, match=r"compile\.metrics\[0\]: .*both return a function named 'scaled_mse'"):
         prepare(load_recipe(write("twice.yaml", text)))
+
+
+def test_a_monitor_on_a_factory_metric_is_not_called_unknown(factory_recipe: Path, write) -> None:
+    """A factory's metric is logged under its function's name, which only running the factory tells."""
+    text = factory_recipe.read_text() + "callbacks:\n  - {type: EarlyStopping, monitor: close_enough, mode: max}\n"
+    assert load_recipe(write("monitor.yaml", text)).warnings == []

@@ -12,6 +12,7 @@ holds several; anything else is a plain value. `kcfg validate` walks it with `Ob
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any, Protocol, TypeVar
 
 from kcfg.recipe.errors import KeyPath
@@ -116,3 +117,15 @@ def walk_arguments(arguments: dict[str, Any], path: KeyPath, visitor: ObjectVisi
         else:
             visited[key] = walk(value, category, path + (key,), visitor)
     return visited
+
+
+def factory_calls(value: Any) -> Iterator[dict[str, Any]]:
+    """Every `{factory: ...}` mapping in a written value, at any depth."""
+    if isinstance(value, dict):
+        if isinstance(value.get("factory"), str):
+            yield value
+        for item in value.values():
+            yield from factory_calls(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from factory_calls(item)

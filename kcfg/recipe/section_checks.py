@@ -7,6 +7,7 @@ from typing import Any
 
 from kcfg.recipe.adapt_checks import check_adapt
 from kcfg.recipe.errors import KeyPath
+from kcfg.recipe.grammar import factory_calls
 from kcfg.recipe.object_checks import ObjectChecker
 from kcfg.recipe.plan import output_names
 from kcfg.recipe.schema import CsvSource, KerasSource, Recipe, plain
@@ -130,6 +131,11 @@ class SectionChecker:
                     names.add(f"{output}_{name}" if multi else name)
         return names
 
+    def has_factory_metrics(self) -> bool:
+        """Whether a metric is made by a `factory:` (logged under a name only its function knows)."""
+        compile_ = self.recipe.compile
+        return compile_ is not None and any(factory_calls([plain(compile_.metrics), plain(compile_.weighted_metrics)]))
+
     def has_validation(self) -> bool:
         data = self.recipe.data
         return bool(self.recipe.fit.validation_split) or (data is not None and data.validation is not None)
@@ -143,7 +149,7 @@ class SectionChecker:
                     self.report.error(path + ("monitor",), f"{monitor!r} needs validation data: give data.validation or fit.validation_split", key=path)
                 else:
                     self.report.error(path, f"{callback['type']} watches {monitor!r} by default, which needs validation data: give data.validation or fit.validation_split, or `monitor: {monitor.removeprefix('val_')}`")
-            elif monitor.removeprefix("val_") not in self.logged_names():
+            elif monitor.removeprefix("val_") not in self.logged_names() and not self.has_factory_metrics():
                 known = sorted(self.logged_names())
                 self.report.warn(path + ("monitor",), f"{monitor!r} is not among the logged metrics ({', '.join(known)}){did_you_mean(monitor.removeprefix('val_'), known)}", key=path)
         if callback.get("type") == "ModelCheckpoint" and isinstance(callback.get("filepath"), str):

@@ -9,7 +9,6 @@ plugin itself or passed the same way. Nothing is loaded as Python bytecode.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import keras
 import kcfg.run.losses  # noqa: F401 - registers the y_pred loss that compiled models refer to
 from kcfg.builder import ObjectFactory
 from kcfg.recipe import Recipe, plain
-from kcfg.recipe.grammar import FUNCTIONS
+from kcfg.recipe.grammar import FUNCTIONS, factory_calls
 
 
 def recipe_functions(recipe: Recipe, factory: ObjectFactory) -> dict[str, Any]:
@@ -36,21 +35,9 @@ def recipe_functions(recipe: Recipe, factory: ObjectFactory) -> dict[str, Any]:
 def factory_products(recipe: Recipe, factory: ObjectFactory) -> dict[str, Any]:
     """Name -> what each `{factory: ...}` of the recipe returns, made again as the recipe says."""
     written = [plain(dict(recipe.compile or {})), plain(recipe.callbacks), *(spec.arguments for graph in [recipe.model, *recipe.submodels.values()] for spec in graph.layers.values())]
-    for call in _factory_calls(written):
+    for call in factory_calls(written):
         factory.build(call, FUNCTIONS)
     return factory.products
-
-
-def _factory_calls(value: Any) -> Iterator[dict[str, Any]]:
-    """Every `{factory: ...}` mapping in a written value, at any depth."""
-    if isinstance(value, dict):
-        if isinstance(value.get("factory"), str):
-            yield value
-        for item in value.values():
-            yield from _factory_calls(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _factory_calls(item)
 
 
 def load_saved_model(path: Path, recipe: Recipe, factory: ObjectFactory) -> Any:
