@@ -42,7 +42,8 @@ class Adaptation:
         recipe = loaded.recipe
         self.batch_size = recipe.fit.batch_size or DEFAULT_BATCH_SIZE
         inputs = {name: tuple(spec.shape) for name, spec in recipe.model.inputs.items()}
-        signature = ModelSignature(inputs, {name: () for name in output_names(recipe.model)}, {})
+        dtypes = {name: spec.dtype for name, spec in recipe.model.inputs.items()}
+        signature = ModelSignature(inputs, {name: () for name in output_names(recipe.model)}, {}, dtypes)
         self.feeder = Feeder(signature, loaded.file.parent, recipe.seed)
         self.splits: dict[str, tf.data.Dataset] = {}
 

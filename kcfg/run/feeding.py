@@ -12,7 +12,7 @@ a 784-wide input).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,17 +52,18 @@ class Feed:
 
 @dataclass
 class ModelSignature:
-    """The names and per-sample shapes a feed must match."""
+    """The names, per-sample shapes and input dtypes a feed must match."""
 
     inputs: dict[str, tuple[int | None, ...]]
     outputs: dict[str, tuple[int | None, ...]]
     losses: dict[str, Any]
+    dtypes: dict[str, str] = field(default_factory=dict)  # input name -> Keras dtype
 
     @classmethod
     def of(cls, model: Any, losses: dict[str, Any]) -> ModelSignature:
         inputs = {t._keras_history.operation.name: tuple(t.shape[1:]) for t in model.inputs}
         outputs = {name: tuple(t.shape[1:]) for name, t in zip(model.output_names, model.outputs)}
-        return cls(inputs, outputs, losses)
+        return cls(inputs, outputs, losses, {t._keras_history.operation.name: str(t.dtype) for t in model.inputs})
 
 
 def class_ids(values: np.ndarray, labels: list[str] | dict[str, int], path: KeyPath) -> np.ndarray:
@@ -139,7 +140,17 @@ class Feeder:
         counts = {len(a) for part in parts for a in part.values()}
         if len(counts) > 1:
             raise FeedError(path, f"arrays have different numbers of samples: {sorted(counts)}")
-        return Feed(unwrap(as_tensors(x)), unwrap(y), unwrap(weights), samples=counts.pop() if counts else 0)
+        if x is not None:
+            self.check_text(x, path)
+        strings = {name for name, dtype in sig.dtypes.items() if dtype == "string"}
+        return Feed(unwrap(as_tensors(x, strings)), unwrap(y), unwrap(weights), samples=counts.pop() if counts else 0)
+
+    def check_text(self, x: dict[str, np.ndarray], path: KeyPath) -> None:
+        """Text for an input that takes numbers: TensorFlow would fail deep in the first step."""
+        for name, array in x.items():
+            dtype = self.signature.dtypes.get(name, "string")
+            if array.dtype.kind in "USO" and array.size and dtype != "string":
+                raise FeedError(path, f"the data for input {name!r} is text ({str(array.flat[0])!r}), but the input takes {dtype}: give it `dtype: string` (and a StringLookup or TextVectorization to read it), or numbers")
 
     def pick(self, arrays: Arrays, mapping: Any, shapes: dict[str, tuple[int | None, ...]], key: str, path: KeyPath, *, reshape: bool, check_shape: bool = True) -> dict[str, np.ndarray] | None:
         """Arrays for each model input (or output), by the mapping or the default keys."""

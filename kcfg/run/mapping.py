@@ -35,11 +35,15 @@ def unwrap(part: dict[str, np.ndarray] | None) -> Any:
     return next(iter(part.values())) if len(part) == 1 else part
 
 
-def as_tensors(part: dict[str, np.ndarray] | None) -> dict[str, Any] | None:
-    """String arrays as TensorFlow tensors: Keras's array adapter refuses NumPy strings, not tensors."""
+def as_tensors(part: dict[str, np.ndarray] | None, strings: set[str]) -> dict[str, Any] | None:
+    """The arrays of string inputs (names in `strings`) as TensorFlow string tensors.
+
+    Keras's array adapter refuses NumPy strings but takes tensors; numbers read from a
+    file for a string input (a column of codes) become their text.
+    """
     if part is None:
         return None
-    return {name: tf.constant(array.astype(str)) if array.dtype.kind in "USO" else array for name, array in part.items()}
+    return {name: tf.constant(array.astype(str)) if name in strings or array.dtype.kind in "USO" else array for name, array in part.items()}
 
 
 def mapped_columns(mapping: Any) -> list[str]:
