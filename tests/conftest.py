@@ -13,9 +13,18 @@ REPO = Path(__file__).resolve().parent.parent
 RECIPES = sorted((REPO / "recipes").glob("*.yaml"))
 
 
+#: Variables `import tensorflow` sets in this (pytest) process, which a user's shell would not pass on.
+SET_BY_TENSORFLOW = ("TF_CPP_MIN_LOG_LEVEL", "TF2_BEHAVIOR", "TPU_ML_PLATFORM", "TPU_ML_PLATFORM_VERSION", "TPU_SKIP_MDS_QUERY", "HDF5_PLUGIN_PATH", "ENABLE_RUNTIME_UPTIME_TELEMETRY")
+
+
+def user_environment() -> dict[str, str]:
+    """This process's environment without what importing TensorFlow here added to it."""
+    return {k: v for k, v in os.environ.items() if k not in SET_BY_TENSORFLOW}
+
+
 def run_kcfg(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run `python -m kcfg ARGS` in a subprocess, as a user's shell would."""
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**user_environment(), **(env or {})}
     return subprocess.run([sys.executable, "-m", "kcfg", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300)
 
 

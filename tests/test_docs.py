@@ -144,7 +144,7 @@ def cookbook_pairs() -> list[tuple[Block, Block]]:
 @pytest.mark.parametrize(("code", "recipe"), cookbook_pairs(), ids=lambda b: b.id)
 def test_cookbook_keras_code_builds_the_same_model_as_its_recipe(code: Block, recipe: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     keras = pytest.importorskip("keras")
-    from kcfg.builder import build_model
+    from kcfg.run import build_adapted
 
     folder = recipe_dir(tmp_path)
     monkeypatch.chdir(folder)
@@ -153,7 +153,7 @@ def test_cookbook_keras_code_builds_the_same_model_as_its_recipe(code: Block, re
     written = namespace["model"]
     (folder / "r.yaml").write_text(recipe.body, encoding="utf-8")
     keras.mixed_precision.set_global_policy("float32")
-    built = build_model(load_recipe(folder / "r.yaml")).model
+    built = build_adapted(load_recipe(folder / "r.yaml")).model  # as kcfg summary builds it: adapt: layers adapted
     assert built.count_params() == written.count_params()  # type: ignore[attr-defined]
 
 

@@ -54,7 +54,7 @@ def test_env_default_parsed_as_yaml_scalar(write) -> None:
 
 
 def test_reference_through_a_list(write) -> None:
-    loaded = load_recipe(write("r.yaml", MODEL + "callbacks:\n  - {type: EarlyStopping, patience: 4}\nfit: {epochs: '${callbacks.0.patience}'}\n"))
+    loaded = load_recipe(write("r.yaml", MODEL + "callbacks:\n  - {type: EarlyStopping, monitor: loss, patience: 4}\nfit: {epochs: '${callbacks.0.patience}'}\n"))
     assert loaded.recipe.fit.epochs == 4
 
 

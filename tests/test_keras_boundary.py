@@ -58,7 +58,7 @@ def test_data_keras_cannot_feed_is_a_data_error(write, tmp_path: Path) -> None:
     np.savez(tmp_path / "d.npz", x=np.array([["a"] * 4] * 8), y=np.zeros(8, "int32"))
     text = MODEL.replace("{source: synthetic, samples: 8}", "{source: npz, path: d.npz}") + "compile: {loss: sparse_categorical_crossentropy}\n"
     line, _ = problem_of(write("r.yaml", text), tmp_path / "run")
-    assert line.startswith("7:3: data.train: Keras rejected the first training step: Invalid dtype"), line
+    assert line.startswith("7:3: data.train: the data for input 'x' is text ('a'), but the input takes float32: give it `dtype: string`"), line
 
 
 def test_a_plugin_class_named_like_a_keras_class_is_not_shadowed(write, tmp_path: Path) -> None:

@@ -31,8 +31,8 @@ def test_smoke_passes_every_shipped_recipe_and_writes_junit(tmp_path: Path) -> N
     report = tmp_path / "smoke.xml"
     result = run_kcfg("smoke", "recipes/", "--junit", str(report))
     assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    assert [line.split()[:2] for line in lines] == [["ok", f"recipes/{p.name}"] for p in RECIPES]
+    lines = result.stdout.splitlines()  # recipes on another backend report after the others
+    assert sorted(line.split()[:2] for line in lines) == [["ok", f"recipes/{p.name}"] for p in RECIPES]
     suite = ET.parse(report).getroot()
     assert suite.tag == "testsuite" and suite.get("tests") == str(len(RECIPES)) and suite.get("failures") == "0"
     assert [case.get("name") for case in suite.iter("testcase")] == [f"recipes/{p.name}" for p in RECIPES]
@@ -76,7 +76,12 @@ def imported_twin(recipe: Path, tmp_path: Path):
     return model, build_model(load_recipe(tmp_path / "imported.yaml")).model
 
 
-@pytest.mark.parametrize("recipe", RECIPES, ids=[p.stem for p in RECIPES])
+#: A layer's adapted state (a vocabulary, statistics) is kept in a saved model's assets and weights,
+#: not in the configuration `kcfg import` reads: recipes that adapt cannot round-trip through it.
+ROUND_TRIP = [p for p in RECIPES if "adapt:" not in p.read_text()]
+
+
+@pytest.mark.parametrize("recipe", ROUND_TRIP, ids=[p.stem for p in ROUND_TRIP])
 def test_shipped_recipes_round_trip_through_import(recipe: Path, tmp_path: Path) -> None:
     original, rebuilt = imported_twin(recipe, tmp_path)
     assert structure(rebuilt) == structure(original)

@@ -95,6 +95,8 @@ def generate() -> dict[str, Any]:
             entry = constructor(obj, closing)
             if category == "layers":
                 entry.update(_call_signature(obj))
+                if callable(getattr(obj, "adapt", None)):
+                    entry["adapt"] = True  # a preprocessing layer: `adapt:` in a recipe
             classes[name] = entry
         section: dict[str, Any] = {"classes": classes}
         if registry is not None:

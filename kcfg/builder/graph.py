@@ -9,6 +9,7 @@ costs what the hand-written script costs. `kcfg import` reads Keras's config eit
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ from kcfg.recipe import GraphPlan, KeyPath, LoadedRecipe, Problem, Reference, St
 
 #: Stack frames Keras's recursive graph walk uses per layer of depth, with room to spare.
 FRAMES_PER_LAYER = 10
+#: Adapts an `adapt:` entry's layer before its first call: (step, layer, the tensor it reads, the model's inputs).
+Adapter = Callable[[Step, Any, Any, dict[str, Any]], None]
 
 
 @dataclass
@@ -43,11 +46,12 @@ class BuiltGraph:
 class GraphBuilder:
     """Builds `model` and, for every use, a new instance of the submodel it names."""
 
-    def __init__(self, loaded: LoadedRecipe, factory: ObjectFactory) -> None:
+    def __init__(self, loaded: LoadedRecipe, factory: ObjectFactory, adapter: Adapter | None = None) -> None:
         self.loaded = loaded
         self.plans = loaded.plan.submodels
         self.factory = factory
         self.boundary = KerasBoundary(loaded.where)
+        self.adapter = adapter
 
     def build(self, plan: GraphPlan, name: str) -> BuiltGraph:
         import keras
@@ -64,6 +68,8 @@ class GraphBuilder:
             with self.boundary.at(plan.step_path(entry), step.spec.arguments):
                 objects[entry] = self.layer_object(step, objects, built)
                 args = [self.value(values, ref) for ref in step.inputs]
+                if step.spec.adapt is not None and self.adapter is not None:
+                    self.adapter(step, objects[entry], args[0] if len(args) == 1 else args, inputs)
                 kwargs = {key: self.call_value(values, value) for key, value in (step.spec.call or {}).items()}
                 values[entry] = objects[entry](*([args[0] if len(args) == 1 else args] if args else []), **kwargs)
         built.outputs = values
@@ -127,8 +133,10 @@ def mixed_precision() -> bool:
     return keras.mixed_precision.global_policy().name.startswith("mixed")
 
 
-def build_model(loaded: LoadedRecipe, plugins: Plugins | None = None) -> BuiltGraph:
+def build_model(loaded: LoadedRecipe, plugins: Plugins | None = None, adapter: Adapter | None = None) -> BuiltGraph:
     """The recipe's `model` as a `keras.Model`, with its plugins imported first (unless given).
+
+    `adapter` adapts the `adapt:` layers on their data (the run stage's); without one they stay unadapted.
 
     Raises:
         RecipeError: a plugin failed to import, or Keras rejected a layer (on its line).
@@ -139,5 +147,5 @@ def build_model(loaded: LoadedRecipe, plugins: Plugins | None = None) -> BuiltGr
     sys.setrecursionlimit(max(sys.getrecursionlimit(), FRAMES_PER_LAYER * layer_count + 1000))
     if plugins is None:
         plugins = load_plugins(loaded.recipe.plugins, loaded.file.parent, loaded.where)
-    builder = GraphBuilder(loaded, ObjectFactory(plugins))
+    builder = GraphBuilder(loaded, ObjectFactory(plugins), adapter)
     return builder.build(loaded.plan.model, loaded.recipe.model.name or loaded.name)

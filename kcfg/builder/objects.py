@@ -14,7 +14,7 @@ from typing import Any
 
 from kcfg.builder.plugins import Plugins
 from kcfg.recipe.errors import KeyPath
-from kcfg.recipe.grammar import CLASS_ONLY, KERAS_MODULES, LAMBDA_PREFIXES, walk, walk_arguments
+from kcfg.recipe.grammar import CLASS_ONLY, KERAS_MODULES, LAMBDA_PREFIXES, NOUNS, walk, walk_arguments
 
 
 def shape_tuple(value: Any) -> Any:
@@ -31,6 +31,9 @@ class ObjectFactory:
 
     def __init__(self, plugins: Plugins) -> None:
         self.plugins = plugins
+        #: What `factory:` calls returned, by the name Keras saves them under (for `load_model`).
+        self.products: dict[str, Any] = {}
+        self._calls: dict[str, str] = {}  # product name -> the call that made it
 
     def keras_class(self, category: str, name: str) -> type:
         """The class `name` of a category: a plugin's, or a `keras.*` class deriving from the category's base."""
@@ -42,7 +45,7 @@ class ObjectFactory:
         found = getattr(module, name, None)
         if isinstance(found, type) and issubclass(found, getattr(module, base_name)):
             return found
-        raise ValueError(f"unknown {category[:-1]} class {name!r}: not defined by a plugin, and not a {module_name} class")
+        raise ValueError(f"unknown {NOUNS[category].removesuffix(' type')} class {name!r}: not defined by a plugin, and not a {module_name} class")
 
     def build(self, value: Any, category: str, path: KeyPath = ()) -> Any:
         """A recipe value written where Keras takes an object of `category`, as that object."""
@@ -65,6 +68,26 @@ class ObjectFactory:
         if category == "layers" and class_name == "Lambda" and isinstance(arguments.get("function"), str):
             arguments = {**arguments, "function": self.function(arguments["function"])}  # a name, at any depth
         return self.keras_class(category, class_name)(**arguments)
+
+    def factory(self, function: str, arguments: dict[str, Any], category: str, path: KeyPath) -> Any:
+        """What plugin `function` returns for these arguments (a loss function, a metric, ...).
+
+        Keras saves a function by its `__name__` (an object by its class name) and finds
+        it again among `load_model`'s custom objects: the product is kept under that name.
+        """
+        found = self.plugins.get(function)
+        if not callable(found) or isinstance(found, type):
+            raise ValueError(f"factory {function!r} is not a function defined by a plugin")
+        product = found(**arguments)
+        if hasattr(product, "get_config"):  # an object: saved as its class and config
+            self.products[type(product).__name__] = type(product)
+            return product
+        name = getattr(product, "__name__", function)
+        call = f"{function}({', '.join(f'{k}={v!r}' for k, v in arguments.items())})"
+        if self._calls.setdefault(name, call) != call:
+            raise ValueError(f"{call} and {self._calls[name]} both return a function named {name!r}; Keras saves functions by name, so a saved model could not tell them apart: use one call, or let the factory name its function after its arguments")
+        self.products[name] = product
+        return product
 
     def plain(self, value: Any, path: KeyPath) -> Any:
         return shape_tuple(value)

@@ -71,15 +71,15 @@ def debug_requested(argv: list[str]) -> bool:
 
 
 def build_or_exit(loaded: LoadedRecipe) -> BuiltGraph:
-    """Build the recipe's model; on a Keras error print it on the layer's line and exit 2."""
+    """Build the recipe's model as training does (`adapt:` layers adapted on their data); on a Keras error print it on the layer's line and exit 2."""
     from kcfg.cli.keras_import import import_keras_quietly
     from kcfg.recipe import RecipeError
 
     import_keras_quietly()
-    from kcfg.builder import build_model
+    from kcfg.run import build_adapted
 
     try:
-        return build_model(loaded)
+        return build_adapted(loaded)
     except RecipeError as exc:
         print_problems(exc.problems)
         raise typer.Exit(EXIT_INVALID) from None

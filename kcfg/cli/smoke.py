@@ -62,7 +62,8 @@ def smoke(
     from kcfg.cli.keras_import import import_keras_quietly
     from kcfg.run import by_backend, choose_backend
 
-    groups = by_backend(recipe_files(recipes), backend.value if backend else None)
+    given = recipe_files(recipes)
+    groups = by_backend(given, backend.value if backend else None)
     here = next(iter(groups), "tensorflow")
     choose_backend(here)
     import_keras_quietly()
@@ -77,6 +78,8 @@ def smoke(
                 say(f"{'ok  ' if result.passed else 'FAIL'}  {result.file}  ({result.seconds:.1f} s{'' if name == 'tensorflow' else ', ' + name})", flush=True)
                 for line in result.problems:
                     say(line, err=True)
+    listed = {str(file): i for i, file in enumerate(given)}
+    results.sort(key=lambda result: listed.get(str(result.file), len(listed)))  # reports in the order the recipes were given
     if format is Format.json:
         print(json.dumps({"passed": all(r.passed for r in results), "recipes": [r.as_dict() for r in results]}, indent=2))
     if junit is not None:

@@ -42,6 +42,9 @@ class _LayerTypes:
         if category == "layers":
             self.found.append((class_name, path + ("type",)))
 
+    def factory(self, function: str, arguments: dict[str, Any], category: str, path: KeyPath) -> None:
+        return None
+
     def plain(self, value: Any, path: KeyPath) -> None:
         return None
 

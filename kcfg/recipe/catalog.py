@@ -12,13 +12,14 @@ CATALOG_FILE = Path(__file__).with_name("keras_catalog.json")
 
 @dataclass(frozen=True)
 class ClassInfo:
-    """A class's constructor keyword arguments; `open` when it takes any `**kwargs`."""
+    """A class's constructor keyword arguments; `open` when it takes any `**kwargs`; `adapts` when it has `adapt()`."""
 
     args: tuple[str, ...]
     required: tuple[str, ...] = ()
     open: bool = False
     call: tuple[str, ...] | None = None
     call_open: bool = False
+    adapts: bool = False
 
 
 @cache
@@ -39,6 +40,7 @@ def keras_class(category: str, name: str) -> ClassInfo | None:
         open=entry.get("open", False),
         call=tuple(call) if call is not None else None,
         call_open=entry.get("call_open", False),
+        adapts=entry.get("adapt", False),
     )
 
 

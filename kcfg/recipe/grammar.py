@@ -3,14 +3,16 @@
 Wherever Keras takes an object (initializer, regularizer, optimizer, loss, ...):
 a string names one; `{type: Class, ...}` makes one from its arguments, where each
 argument whose name takes a Keras object (`*_initializer`, `activation`, `layer`, ...)
-is itself an object of that category; a list holds several; anything else is a plain
-value. `kcfg validate` walks it with `ObjectChecker` (no Keras), the builder with
+is itself an object of that category; `{factory: function, ...}` is what a plugin
+function returns when called with its arguments (`loss(margin=1)` in a script); a list
+holds several; anything else is a plain value. `kcfg validate` walks it with `ObjectChecker` (no Keras), the builder with
 `ObjectFactory`: both are visitors of `walk`, so the two cannot disagree on the grammar.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any, Protocol, TypeVar
 
 from kcfg.recipe.errors import KeyPath
@@ -79,11 +81,13 @@ def class_category(category: str) -> str:
 
 
 class ObjectVisitor(Protocol[T_co]):
-    """What `walk` calls for each node; the checker returns nothing, the factory Keras objects."""
+    """What `walk` calls for each node; the checker returns the values it checked, the factory Keras objects."""
 
     def named(self, name: str, category: str, path: KeyPath) -> T_co: ...
 
     def made(self, class_name: str, arguments: dict[str, Any], category: str, path: KeyPath) -> T_co: ...
+
+    def factory(self, function: str, arguments: dict[str, Any], category: str, path: KeyPath) -> T_co: ...
 
     def plain(self, value: Any, path: KeyPath) -> T_co: ...
 
@@ -92,6 +96,9 @@ def walk(value: Any, category: str, path: KeyPath, visitor: ObjectVisitor[T]) ->
     """Visit one recipe value written where Keras takes an object of `category`."""
     if isinstance(value, str):
         return visitor.named(value, category, path)
+    if isinstance(value, dict) and isinstance(value.get("factory"), str):
+        arguments = walk_arguments({k: v for k, v in value.items() if k != "factory"}, path, visitor)
+        return visitor.factory(value["factory"], arguments, category, path)
     if isinstance(value, dict) and isinstance(value.get("type"), str):
         arguments = walk_arguments({k: v for k, v in value.items() if k != "type"}, path, visitor)
         return visitor.made(value["type"], arguments, class_category(category), path)
@@ -110,3 +117,15 @@ def walk_arguments(arguments: dict[str, Any], path: KeyPath, visitor: ObjectVisi
         else:
             visited[key] = walk(value, category, path + (key,), visitor)
     return visited
+
+
+def factory_calls(value: Any) -> Iterator[dict[str, Any]]:
+    """Every `{factory: ...}` mapping in a written value, at any depth."""
+    if isinstance(value, dict):
+        if isinstance(value.get("factory"), str):
+            yield value
+        for item in value.values():
+            yield from factory_calls(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from factory_calls(item)

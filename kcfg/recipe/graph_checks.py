@@ -9,7 +9,7 @@ from kcfg.recipe.object_checks import ObjectChecker
 from kcfg.recipe.plan import GraphPlan, RecipePlan, Step
 from kcfg.recipe.suggest import did_you_mean
 
-RESERVED_KEYS = ("type", "input", "call", "share")
+RESERVED_KEYS = ("type", "input", "call", "share", "adapt")
 
 
 class GraphChecker:

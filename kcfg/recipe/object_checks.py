@@ -33,6 +33,13 @@ def unknown(what: str, name: str, known: Iterable[str], category: str) -> str:
     return f"{what} {name!r}{hint}" if hint else f"{what} {name!r}; {how_to_provide(category)}"
 
 
+def _function_hint(name: str, category: str) -> str:
+    """How to use a plugin function where a class was written."""
+    if category == "layers":
+        return f"wrap it in a layer with {{type: Lambda, function: {name}}}"
+    return f"name it as it is ({name}), or write {{factory: {name}, ...}} to call it with arguments and use what it returns"
+
+
 class ObjectChecker:
     """Checks `name` strings and `{type: ..., **kwargs}` mappings against plugins and the Keras catalog."""
 
@@ -59,12 +66,28 @@ class ObjectChecker:
         return name
 
     def made(self, class_name: str, arguments: dict[str, Any], category: str, path: KeyPath) -> Any:
+        if arguments and class_name in self.plugins.functions and class_name not in self.plugins.classes and category != "layers":
+            self.report.error(path + ("type",), f"{class_name!r} is a plugin function, not a class: write `factory: {class_name}` instead of `type: {class_name}` to call it with these arguments and use what it returns", key=path)
+            return {"type": class_name, **arguments}
         info = self.class_info(class_name, category, path + ("type",))
         if info is not None:
             self.check_arguments(class_name, info, arguments, path)
         if category == "layers" and class_name == "Lambda" and "function" in arguments:  # at any depth (TimeDistributed(Lambda))
             self.check_lambda_function(arguments["function"], path + ("function",))
         return {"type": class_name, **arguments}
+
+    def factory(self, function: str, arguments: dict[str, Any], category: str, path: KeyPath) -> Any:
+        if "type" in arguments:
+            self.report.error(path + ("type",), "give `type:` (a class to construct) or `factory:` (a plugin function to call), not both", key=path)
+        if function in self.plugins.functions:
+            info = self.plugins.signatures.get(function)
+            if info is not None:
+                self.check_arguments(f"{function}()", info, {k: v for k, v in arguments.items() if k != "type"}, path)
+        elif function in self.plugins.classes:
+            self.report.error(path + ("factory",), f"{function!r} is a class: write {{type: {function}, ...}} to construct it", key=path)
+        elif not self.plugins.unreadable:
+            self.report.error(path + ("factory",), unknown("unknown factory function", function, self.plugins.functions, FUNCTIONS), key=path)
+        return {"factory": function, **arguments}
 
     def plain(self, value: Any, path: KeyPath) -> Any:
         """Plain values may not smuggle in Keras's serialized form, whose `module` Keras would import."""
@@ -87,7 +110,9 @@ class ObjectChecker:
         Plugins come first, as they do when the builder looks the class up.
         """
         info = self.plugins.classes.get(name) or keras_class(category, name)
-        if info is None and not self.plugins.knows(name):
+        if info is None and name in self.plugins.functions:
+            self.report.error(path, f"{name!r} is a plugin function, not a class: {_function_hint(name, category)}", key=path[:-1] if path[-1] == "type" else path)
+        elif info is None and not self.plugins.knows(name):
             known = [*class_names(category), *self.plugins.classes]
             self.report.error(path, unknown(f"unknown {NOUNS[category]}", name, known, category), key=path[:-1] if path[-1] == "type" else path)
         return info

@@ -21,6 +21,7 @@ class PluginNames:
 
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     functions: set[str] = field(default_factory=set)
+    signatures: dict[str, ClassInfo] = field(default_factory=dict)  # function -> its arguments (for `factory:`)
     unreadable: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
 
@@ -46,15 +47,19 @@ def plugin_source(spec: str, recipe_dir: Path) -> Path | None:
     return None
 
 
+def _arguments_info(a: ast.arguments, skip: int = 0) -> ClassInfo:
+    """The keyword arguments a function takes (after the first `skip`, `self` for methods)."""
+    positional = [arg.arg for arg in a.posonlyargs + a.args][skip:]
+    names = positional + [arg.arg for arg in a.kwonlyargs]
+    n_required = len(positional) - len(a.defaults)
+    required = positional[:n_required] + [arg.arg for arg, d in zip(a.kwonlyargs, a.kw_defaults) if d is None]
+    return ClassInfo(args=tuple(names), required=tuple(required), open=a.kwarg is not None)
+
+
 def _init_info(node: ast.ClassDef) -> ClassInfo:
     for item in node.body:
         if isinstance(item, ast.FunctionDef) and item.name == "__init__":
-            a = item.args
-            positional = [arg.arg for arg in a.posonlyargs + a.args][1:]
-            names = positional + [arg.arg for arg in a.kwonlyargs]
-            n_required = len(positional) - len(a.defaults)
-            required = positional[:n_required] + [arg.arg for arg, d in zip(a.kwonlyargs, a.kw_defaults) if d is None]
-            return ClassInfo(args=tuple(names), required=tuple(required), open=a.kwarg is not None)
+            return _arguments_info(item.args, skip=1)
     return ClassInfo(args=(), open=True)  # inherited constructor: not checked
 
 
@@ -76,4 +81,5 @@ def scan_plugins(specs: list[str], recipe_dir: Path) -> PluginNames:
                 names.classes[node.name] = _init_info(node)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 names.functions.add(node.name)
+                names.signatures[node.name] = _arguments_info(node.args)
     return names

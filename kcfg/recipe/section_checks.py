@@ -1,14 +1,16 @@
-"""Cross-section checks: compile, fit, data and callbacks against the model's inputs and outputs."""
+"""Cross-section checks: compile, fit, data and callbacks against the model's inputs and outputs; `adapt:` against the data."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from kcfg.recipe.adapt_checks import check_adapt
 from kcfg.recipe.errors import KeyPath
+from kcfg.recipe.grammar import factory_calls
 from kcfg.recipe.object_checks import ObjectChecker
 from kcfg.recipe.plan import output_names
-from kcfg.recipe.schema import Recipe, plain
+from kcfg.recipe.schema import CsvSource, KerasSource, Recipe, plain
 from kcfg.recipe.suggest import did_you_mean
 
 
@@ -23,6 +25,7 @@ class SectionChecker:
         self.inputs = list(recipe.model.inputs)
 
     def check_all(self) -> None:
+        check_adapt(self.report, self.recipe)
         self.check_compile()
         self.check_fit()
         self.check_data()
@@ -94,6 +97,7 @@ class SectionChecker:
             source = getattr(data, split)
             if source is None:
                 continue
+            self.check_source_options(source, ("data", split))
             for key, names in (("x", self.inputs), ("y", self.outputs), ("sample_weight", self.outputs)):
                 mapping = getattr(source, key)
                 if isinstance(mapping, dict):
@@ -101,6 +105,17 @@ class SectionChecker:
                         if name not in names:
                             kind = "input" if key == "x" else "output"
                             self.report.error(("data", split, key, name), f"{name!r} is not a model {kind} ({', '.join(names)}){did_you_mean(name, names)}")
+
+    def check_source_options(self, source: Any, path: KeyPath) -> None:
+        """Options that only some sources (or datasets) take."""
+        if isinstance(source, KerasSource):
+            takes = KerasSource.loader_arguments.get(source.name, ())
+            for name in source.loader_kwargs():
+                if name not in takes:
+                    what = f"takes only {', '.join(takes)}" if takes else "takes no loader arguments"
+                    self.report.error(path + (name,), f"keras.datasets.{source.name}.load_data {what}", key=path)
+        if isinstance(source, CsvSource) and source.header and source.columns is not None:
+            self.report.error(path + ("columns",), "columns names the columns of a file without a header row: add `header: false`, or remove columns", key=path)
 
     def logged_names(self) -> set[str]:
         """Names Keras logs for this recipe's losses and metrics (without `val_`)."""
@@ -116,6 +131,11 @@ class SectionChecker:
                     names.add(f"{output}_{name}" if multi else name)
         return names
 
+    def has_factory_metrics(self) -> bool:
+        """Whether a metric is made by a `factory:` (logged under a name only its function knows)."""
+        compile_ = self.recipe.compile
+        return compile_ is not None and any(factory_calls([plain(compile_.metrics), plain(compile_.weighted_metrics)]))
+
     def has_validation(self) -> bool:
         data = self.recipe.data
         return bool(self.recipe.fit.validation_split) or (data is not None and data.validation is not None)
@@ -124,11 +144,14 @@ class SectionChecker:
         """What Keras would only find at the end of the first epoch, or at start-up."""
         if callback.get("type") == "LambdaCallback":
             self.report.error(path + ("type",), "LambdaCallback takes Python functions, which a recipe cannot give (strings are never run); write a callback class in a plugin", key=path)
-        monitor = callback.get("monitor")
+        monitor = callback.get("monitor", default_monitor(callback))
         if isinstance(monitor, str):
             if monitor.startswith("val_") and not self.has_validation():
-                self.report.error(path + ("monitor",), f"{monitor!r} needs validation data: give data.validation or fit.validation_split", key=path)
-            elif monitor.removeprefix("val_") not in self.logged_names():
+                if "monitor" in callback:
+                    self.report.error(path + ("monitor",), f"{monitor!r} needs validation data: give data.validation or fit.validation_split", key=path)
+                else:
+                    self.report.error(path, f"{callback['type']} watches {monitor!r} by default, which needs validation data: give data.validation or fit.validation_split, or `monitor: {monitor.removeprefix('val_')}`")
+            elif monitor.removeprefix("val_") not in self.logged_names() and not self.has_factory_metrics():
                 known = sorted(self.logged_names())
                 self.report.warn(path + ("monitor",), f"{monitor!r} is not among the logged metrics ({', '.join(known)}){did_you_mean(monitor.removeprefix('val_'), known)}", key=path)
         if callback.get("type") == "ModelCheckpoint" and isinstance(callback.get("filepath"), str):
@@ -136,6 +159,17 @@ class SectionChecker:
             if not callback["filepath"].endswith(suffix):
                 mode = "save_weights_only: true" if callback.get("save_weights_only") else "full models (save_weights_only: false)"
                 self.report.error(path + ("filepath",), f"ModelCheckpoint of {mode} writes files ending in {suffix!r}, as Keras 3 requires", key=path)
+
+
+#: Callbacks that watch a metric when `monitor:` is not given, and Keras's default for it.
+DEFAULT_MONITORS = {"EarlyStopping": "val_loss", "ReduceLROnPlateau": "val_loss"}
+
+
+def default_monitor(callback: dict[str, Any]) -> str | None:
+    """The metric a callback watches when `monitor:` is left out (ModelCheckpoint only when it keeps the best)."""
+    if callback.get("type") == "ModelCheckpoint" and callback.get("save_best_only"):
+        return "val_loss"
+    return DEFAULT_MONITORS.get(str(callback.get("type")))
 
 
 def metric_name(metric: Any) -> str:

@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kcfg.run.adapt import build_adapted
     from kcfg.run.backend import by_backend, choose_backend
     from kcfg.run.cluster import Cluster
     from kcfg.run.distributed import PeerLost, abandon_cluster
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 #: Public name -> the module that defines it.
 _HOMES = {
+    "build_adapted": "adapt",
     "Cluster": "cluster",
     "PeerLost": "distributed", "abandon_cluster": "distributed",
     "FeedError": "feeding",
@@ -40,7 +42,7 @@ _HOMES = {
 }
 
 __all__ = [
-    "Cluster", "FeedError", "PeerLost", "RunDir", "RunDirError", "SmokeResult", "TrainedRun", "Training", "TrainingFailed",
+    "Cluster", "build_adapted", "FeedError", "PeerLost", "RunDir", "RunDirError", "SmokeResult", "TrainedRun", "Training", "TrainingFailed",
     "TrainingRequest", "abandon_cluster", "by_backend", "choose_backend", "find_run", "launch_local", "launch_on_ray", "smoke",
     "smoke_elsewhere",
 ]

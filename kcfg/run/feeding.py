@@ -12,7 +12,7 @@ a 784-wide input).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,9 @@ import tensorflow as tf
 
 from kcfg.recipe.errors import KeyPath, PathProblem
 from kcfg.recipe.schema import CsvSource, ImagesSource, KerasSource, NpzSource, PythonSource, SyntheticSource
+from kcfg.run.mapping import as_mapping, as_tensors, mapped_columns, unwrap
 from kcfg.run.sources import Arrays, SourceError, call_python, read_csv, read_images, read_keras, read_npz
-from kcfg.run.synthetic import synthetic_arrays
+from kcfg.run.synthetic import loss_kind, synthetic_arrays
 
 
 class FeedError(PathProblem):
@@ -52,40 +53,28 @@ class Feed:
 
 @dataclass
 class ModelSignature:
-    """The names and per-sample shapes a feed must match."""
+    """The names, per-sample shapes and input dtypes a feed must match."""
 
     inputs: dict[str, tuple[int | None, ...]]
     outputs: dict[str, tuple[int | None, ...]]
     losses: dict[str, Any]
+    dtypes: dict[str, str] = field(default_factory=dict)  # input name -> Keras dtype
 
     @classmethod
     def of(cls, model: Any, losses: dict[str, Any]) -> ModelSignature:
         inputs = {t._keras_history.operation.name: tuple(t.shape[1:]) for t in model.inputs}
         outputs = {name: tuple(t.shape[1:]) for name, t in zip(model.output_names, model.outputs)}
-        return cls(inputs, outputs, losses)
+        return cls(inputs, outputs, losses, {t._keras_history.operation.name: str(t.dtype) for t in model.inputs})
 
 
-def _as_dict(mapping: Any, names: list[str]) -> dict[str, Any] | None:
-    if mapping is None:
-        return None
-    if isinstance(mapping, str):
-        return {names[0]: mapping} if len(names) == 1 else {name: mapping for name in names}
-    return dict(mapping)
-
-
-def _unwrap(part: dict[str, np.ndarray] | None) -> Any:
-    """One array for a model with one input (or output); the dict by name for several."""
-    if part is None:
-        return None
-    return next(iter(part.values())) if len(part) == 1 else part
-
-
-def _mapped_columns(mapping: Any) -> list[str]:
-    if mapping is None:
-        return []
-    if isinstance(mapping, str):
-        return [mapping]
-    return [c for value in mapping.values() for c in ([value] if isinstance(value, str) else value)]
+def class_ids(values: np.ndarray, labels: list[str] | dict[str, int], path: KeyPath) -> np.ndarray:
+    """Target values (strings, or numbers read as text) as the class ids `labels` gives them."""
+    ids = {name: i for i, name in enumerate(labels)} if isinstance(labels, list) else dict(labels)
+    text = values.astype(str)
+    unknown = sorted(set(text.ravel()) - set(ids))
+    if unknown:
+        raise FeedError(path, f"target value {str(unknown[0])!r} is not among labels ({', '.join(map(repr, ids))})")
+    return np.vectorize(ids.__getitem__, otypes=["int64"])(text)
 
 
 class Feeder:
@@ -141,8 +130,11 @@ class Feeder:
         sig = self.signature
         if isinstance(source, CsvSource) and source.x is None and len(sig.inputs) == 1 and not {*sig.inputs, "x"} & set(arrays):
             # a CSV without an x mapping for a one-input model: every column the targets do not use
-            used = {c for mapping in (source.y, source.sample_weight) for c in _mapped_columns(mapping)} | (set(sig.outputs) | {"y"} if source.y is None else set())
+            used = {c for mapping in (source.y, source.sample_weight) for c in mapped_columns(mapping)} | (set(sig.outputs) | {"y"} if source.y is None else set())
             source = source.model_copy(update={"x": {next(iter(sig.inputs)): [c for c in arrays if c not in used]}})
+        if isinstance(source, CsvSource) and source.labels is not None and with_targets:
+            targets = mapped_columns(source.y) or [c for c in (*sig.outputs, "y") if c in arrays]
+            arrays = {**arrays, **{c: class_ids(arrays[c], source.labels, path + ("labels",)) for c in targets if c in arrays}}
         x = self.pick(arrays, source.x, sig.inputs, "x", path, reshape=True)
         y = self.pick(arrays, source.y, sig.outputs, "y", path, reshape=False) if with_targets else None
         weights = None
@@ -154,12 +146,22 @@ class Feeder:
             raise FeedError(path, f"arrays have different numbers of samples: {sorted(counts)}")
         if counts == {0}:
             raise FeedError(path, "the data has no samples")
-        return Feed(_unwrap(x), _unwrap(y), _unwrap(weights), samples=counts.pop() if counts else 0)
+        if x is not None:
+            self.check_text(x, path)
+        strings = {name for name, dtype in sig.dtypes.items() if dtype == "string"}
+        return Feed(unwrap(as_tensors(x, strings)), unwrap(y), unwrap(weights), samples=counts.pop() if counts else 0)
+
+    def check_text(self, x: dict[str, np.ndarray], path: KeyPath) -> None:
+        """Text for an input that takes numbers: TensorFlow would fail deep in the first step."""
+        for name, array in x.items():
+            dtype = self.signature.dtypes.get(name, "string")
+            if array.dtype.kind in "USO" and array.size and dtype != "string":
+                raise FeedError(path, f"the data for input {name!r} is text ({str(array.flat[0])!r}), but the input takes {dtype}: give it `dtype: string` (and a StringLookup or TextVectorization to read it), or numbers")
 
     def pick(self, arrays: Arrays, mapping: Any, shapes: dict[str, tuple[int | None, ...]], key: str, path: KeyPath, *, reshape: bool, check_shape: bool = True) -> dict[str, np.ndarray] | None:
         """Arrays for each model input (or output), by the mapping or the default keys."""
         names = list(shapes)
-        given = _as_dict(mapping, names)
+        given = as_mapping(mapping, names)
         picked: dict[str, np.ndarray] = {}
         for name in names:
             if given is not None and name not in given:
@@ -190,19 +192,32 @@ class Feeder:
             return arrays[columns]
         return np.stack([arrays[c] for c in wanted], axis=-1)
 
-    @staticmethod
-    def fit_shape(array: np.ndarray, shape: tuple[int | None, ...], name: str, path: KeyPath, reshape: bool) -> np.ndarray:
-        """The array itself when its sample shape matches; reshaped when only the layout differs."""
+    def fit_shape(self, array: np.ndarray, shape: tuple[int | None, ...], name: str, path: KeyPath, reshape: bool) -> np.ndarray:
+        """The array itself when its sample shape matches; reshaped when only the layout differs.
+
+        Targets of an output `(..., C)` with a sparse loss may be class ids `(...)` or
+        `(..., 1)` at any rank (segmentation masks, tags), as Keras's sparse losses take them.
+        """
+        if array.dtype == object and reshape and len(shape) == 1:  # word-id sequences of different lengths
+            array = keras.utils.pad_sequences(list(array), maxlen=shape[0])
         sample = array.shape[1:]
-        if len(sample) == len(shape) and all(s is None or s == a for s, a in zip(shape, sample)):
+
+        def fits(wanted: tuple[int | None, ...], given: tuple[int, ...]) -> bool:
+            return len(wanted) == len(given) and all(s is None or s == a for s, a in zip(wanted, given))
+
+        if fits(shape, sample):
             return array
-        if len(shape) == len(sample) + 1 and shape[-1] == 1 and all(s is None or s == a for s, a in zip(shape, sample)):
+        if len(shape) == len(sample) + 1 and shape[-1] == 1 and fits(shape[:-1], sample):
             return array[..., None]  # labels (n,) for an output (n, 1); images without a channel axis
         if reshape and None not in shape and math.prod(sample) == math.prod(d for d in shape if d is not None):
             return array.reshape((len(array), *shape))
         if not reshape and len(shape) == 1 and len(sample) == 0:
             return array  # class ids for a softmax output
-        raise FeedError(path, f"array of shape {array.shape} does not fit {name!r}, which takes (samples, {', '.join('None' if s is None else str(s) for s in shape)})")
+        ids_shaped = not reshape and bool(shape) and (fits(shape[:-1], sample) or (sample[-1:] == (1,) and fits(shape[:-1], sample[:-1])))
+        if ids_shaped and loss_kind(self.signature.losses.get(name)) == "sparse":
+            return array
+        hint = " (class ids need a sparse loss such as sparse_categorical_crossentropy)" if ids_shaped else ""
+        raise FeedError(path, f"array of shape {array.shape} does not fit {name!r}, which takes (samples, {', '.join('None' if s is None else str(s) for s in shape)}){hint}")
 
     def stream(self, raw: Any, source: Any, path: KeyPath) -> Feed:
         """A tf.data.Dataset, PyDataset or generator, used as Keras would use it."""

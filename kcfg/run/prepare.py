@@ -9,6 +9,7 @@ import keras
 
 from kcfg.builder import BuiltGraph, KerasBoundary, ObjectFactory, build_model, load_plugins
 from kcfg.recipe import LoadedRecipe, Recipe, output_names, plain
+from kcfg.run.adapt import Adaptation
 from kcfg.run.cluster import Cluster
 from kcfg.run.compile_options import compile_arguments
 from kcfg.run.feeding import Feeder, ModelSignature
@@ -47,11 +48,12 @@ def output_losses(recipe: Recipe) -> dict[str, Any]:
     return {name: loss for name in outputs}
 
 
-def prepare(loaded: LoadedRecipe, *, distribute: bool = True, auto_xla: bool = True, cluster: Cluster | None = None) -> Prepared:
-    """Seed, runtime (joining `cluster`), build and compile (inside the strategy's scope); the feeder for this model.
+def prepare(loaded: LoadedRecipe, *, distribute: bool = True, auto_xla: bool = True, cluster: Cluster | None = None, adaptation: Adaptation | None = None) -> Prepared:
+    """Seed, runtime (joining `cluster`), build (adapting `adapt:` layers) and compile (inside the strategy's scope); the feeder for this model.
 
     Smoke tests of many recipes in one process pass `distribute=False` (the default
-    strategy) and `auto_xla=False` (`jit_compile: auto` compiles without XLA).
+    strategy), `auto_xla=False` (`jit_compile: auto` compiles without XLA) and an
+    `adaptation` on synthetic data; by default layers adapt on the recipe's data.
 
     Raises:
         RecipeError: a runtime the machine lacks, a plugin that fails, or an object Keras rejects, on its line.
@@ -66,7 +68,7 @@ def prepare(loaded: LoadedRecipe, *, distribute: bool = True, auto_xla: bool = T
     plugins = load_plugins(recipe.plugins, loaded.file.parent, loaded.where)
     factory = ObjectFactory(plugins)
     with setup.scope():
-        built = build_model(loaded, plugins)
+        built = build_model(loaded, plugins, adaptation or Adaptation(loaded))
         arguments = compile_arguments(recipe, factory, boundary)
         if not auto_xla and arguments["jit_compile"] == "auto":
             arguments["jit_compile"] = False

@@ -21,6 +21,7 @@ import numpy as np
 
 from kcfg.recipe import Problem, RecipeError, load_recipe
 from kcfg.recipe.schema import SyntheticSource
+from kcfg.run.adapt import Adaptation
 from kcfg.run.feeding import pipeline
 from kcfg.run.prepare import prepare
 from kcfg.run.saved_model import load_saved_model
@@ -93,7 +94,8 @@ def _steps(file: Path, real_data: bool, safe: bool) -> float:
             loaded = load_recipe(file, sets=[f"runtime.backend={keras.backend.backend()}", "runtime.distribute=none"], safe=safe)
         loaded = loaded.with_run(folder, "smoke")
         # XLA's compile time would dominate two steps; a recipe that asks for it (jit_compile: true) keeps it
-        prepared = prepare(loaded, distribute=False, auto_xla=False)
+        adaptation = Adaptation(loaded, synthetic=None if real_data else STEPS * BATCH_SIZE)
+        prepared = prepare(loaded, distribute=False, auto_xla=False, adaptation=adaptation)
         model = prepared.model
         source: Any = SyntheticSource(source="synthetic", samples=STEPS * BATCH_SIZE, seed=0)
         if real_data:
@@ -112,11 +114,54 @@ def _steps(file: Path, real_data: bool, safe: bool) -> float:
         saved = Path(folder) / "model.keras"
         model.save(saved)
         reloaded = load_saved_model(saved, loaded.recipe, prepared.factory)
-        before, after = model.predict(probe, verbose=0), reloaded.predict(probe, verbose=0)
-        for a, b in zip(_flat(before), _flat(after)):
-            if a.shape != b.shape or not np.allclose(a, b, atol=TOLERANCE, rtol=TOLERANCE):
-                raise SmokeFailure(f"the reloaded model predicts differently (largest difference {np.max(np.abs(a - b)) if a.shape == b.shape else 'shape ' + str(b.shape)})")
+        compare_reloaded(model, reloaded, probe)
         return loss
+
+
+def compare_reloaded(model: Any, reloaded: Any, probe: Any) -> None:
+    """The reloaded model must predict what the trained one does, from the same random-seed state.
+
+    Layers that draw random numbers at inference (a VAE's sampling) hold their seed state
+    in variables; both models start from the trained model's state. A model that is random
+    even so (it draws without a seed generator) cannot repeat its own predictions: then its
+    weights and configuration are compared instead.
+
+    Raises:
+        SmokeFailure: the reloaded model differs.
+    """
+    seeds = [np.asarray(v) for v in _seed_states(model)]
+
+    def predict(m: Any) -> list[np.ndarray]:
+        for state, value in zip(_seed_states(m), seeds):
+            state.assign(value)
+        return _flat(m.predict(probe, verbose=0))
+
+    before, after = predict(model), predict(reloaded)
+    if _differences(before, after) is None:
+        return
+    if _differences(before, predict(model)) is not None:  # random even from one seed state
+        weights = _differences(model.get_weights(), reloaded.get_weights())
+        if weights is not None:
+            raise SmokeFailure(f"the reloaded model (random at inference, so its weights were compared) has different weights ({weights})")
+        if model.to_json() != reloaded.to_json():
+            raise SmokeFailure("the reloaded model (random at inference, so its configuration was compared) has a different configuration")
+        return
+    raise SmokeFailure(f"the reloaded model predicts differently ({_differences(before, after)})")
+
+
+def _seed_states(model: Any) -> list[Any]:
+    """The state variables of the model's random-seed generators, in layer order."""
+    return [v for v in model.variables if v.name == "seed_generator_state"]
+
+
+def _differences(first: list[np.ndarray], second: list[np.ndarray]) -> str | None:
+    """None when the arrays agree within TOLERANCE; else what differs."""
+    for a, b in zip(first, second):
+        if a.shape != b.shape:
+            return f"shape {a.shape} vs {b.shape}"
+        if not np.allclose(a, b, atol=TOLERANCE, rtol=TOLERANCE):
+            return f"largest difference {np.max(np.abs(a - b))}"
+    return None
 
 
 def _probe_inputs(prepared: Any) -> Any:

@@ -89,13 +89,16 @@ def read_npz(source: NpzSource, base: Path) -> Arrays:
 
 
 def read_csv(source: CsvSource, base: Path) -> Arrays:
-    """Columns by header name; numbers become float32 (int64 when every value is whole)."""
+    """Columns by header name (without a header: by `columns`, else by index "0", "1", ...);
+    numbers become float32 (int64 when every value is whole)."""
     path = readable(base / source.path)
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle, delimiter=source.delimiter))
     if not rows:
         raise SourceError("path", f"{path} is empty")
-    header, body = rows[0], rows[1:]
+    header, body = (rows[0], rows[1:]) if source.header else (source.columns or [str(i) for i in range(len(rows[0]))], rows)
+    if len(header) != len(rows[0]):
+        raise SourceError("columns", f"columns names {len(header)} columns, but {path} has {len(rows[0])}")
     columns: Arrays = {}
     for i, name in enumerate(header):
         values = [row[i] for row in body]
@@ -116,12 +119,14 @@ _NPZ_DATASETS = {"mnist": "mnist.npz"}
 def read_keras(source: KerasSource, *, safe: bool = False) -> Arrays:
     """A `keras.datasets` split as keys `x` and `y`, from `$KERAS_HOME/datasets` when cached there.
 
+    The loader's arguments (`num_words`, `maxlen`, ...) go to its `load_data`; word-id
+    sequences come back as they are, of different lengths (feeding pads them to the input).
     Under --safe nothing is downloaded: only a dataset already in the cache is read.
     """
     from keras.src.backend.config import keras_home
 
     cached = Path(keras_home()) / "datasets" / _NPZ_DATASETS.get(source.name, "-")
-    if cached.is_file():
+    if cached.is_file() and not source.loader_kwargs():
         with np.load(cached, allow_pickle=False) as archive:
             return {"x": archive[f"x_{source.split}"], "y": archive[f"y_{source.split}"]}
     if safe:
@@ -129,7 +134,7 @@ def read_keras(source: KerasSource, *, safe: bool = False) -> Arrays:
     import keras
 
     try:
-        train, test = getattr(keras.datasets, source.name).load_data()
+        train, test = getattr(keras.datasets, source.name).load_data(**source.loader_kwargs())
     except Exception as exc:  # network, disk, or a corrupt cache: all mean "not readable here"
         raise SourceError("name", f"cannot load keras dataset {source.name!r}: {type(exc).__name__}: {exc}") from exc
     x, y = train if source.split == "train" else test

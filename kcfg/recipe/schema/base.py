@@ -76,10 +76,19 @@ class KerasObject(Section):
     type: str = Field(description="Class name (Keras, or registered by a plugin).")
 
 
+class FactoryCall(Section):
+    """`{factory: name, ...kwargs}`: what a plugin function returns when called with these arguments."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True, defer_build=True)
+    factory: str = Field(description="A plugin function that makes the object (`loss(margin=1)` in a script).")
+
+
 def plain(value: Any) -> Any:
-    """Validated values back to the plain data they were written as (`{type: ...}` mappings)."""
+    """Validated values back to the plain data they were written as (`{type: ...}`, `{factory: ...}` mappings)."""
     if isinstance(value, KerasObject):
         return {"type": value.type, **{k: plain(v) for k, v in (value.model_extra or {}).items()}}
+    if isinstance(value, FactoryCall):
+        return {"factory": value.factory, **{k: plain(v) for k, v in (value.model_extra or {}).items()}}
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -91,13 +100,13 @@ def object_tag(value: Any) -> str | None:
     if isinstance(value, str):
         return "<name>"
     if isinstance(value, dict):
-        return "<object>"
+        return "<factory>" if "factory" in value else "<object>"
     return None
 
 
 ObjectRef = Annotated[
-    Annotated[str, Tag("<name>")] | Annotated[KerasObject, Tag("<object>")],
-    Discriminator(object_tag, custom_error_type="object_ref", custom_error_message="expected a name or a {type: ...} mapping"),
+    Annotated[str, Tag("<name>")] | Annotated[KerasObject, Tag("<object>")] | Annotated[FactoryCall, Tag("<factory>")],
+    Discriminator(object_tag, custom_error_type="object_ref", custom_error_message="expected a name, a {type: ...} or a {factory: ...} mapping"),
 ]
 
 

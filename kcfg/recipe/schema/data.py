@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Field
 
-from kcfg.recipe.schema.base import FUNCTION_PATTERN, PositiveInt, Section, Seed
+from kcfg.recipe.schema.base import FUNCTION_PATTERN, NonNegativeInt, PositiveInt, Section, Seed
 
-Mapping = Union[str, dict[str, str | list[str]]]
+#: An array key or column: a name, or a column's index in a CSV without a header.
+Column = Union[str, Annotated[int, Field(ge=0)]]
+Mapping = Union[Column, dict[str, Column | list[Column]]]
 
 
 class _Source(Section):
@@ -35,6 +37,9 @@ class CsvSource(_Source):
     source: Literal["csv"]
     path: str
     delimiter: str = ","
+    header: bool = Field(True, description="false: the first row is data; columns are named by `columns`, else by their index (0, 1, ...).")
+    columns: list[str] | None = Field(None, description="Names of the columns of a file without a header row.")
+    labels: list[str] | dict[str, int] | None = Field(None, description="Target values as class ids: names in id order, or name -> id (e.g. {' >50K': 1, ' <=50K': 0}).")
 
 
 class ImagesSource(_Source):
@@ -45,10 +50,31 @@ class ImagesSource(_Source):
     label_mode: Literal["int", "categorical", "binary"] | None = "int"
 
 
+_TEXT_ARGUMENTS = ("num_words", "skip_top", "maxlen", "index_from")
+
+
 class KerasSource(_Source):
+    #: The `load_data` arguments each dataset takes (the others take none).
+    loader_arguments: ClassVar[dict[str, tuple[str, ...]]] = {
+        "imdb": _TEXT_ARGUMENTS,
+        "reuters": (*_TEXT_ARGUMENTS, "test_split"),
+        "boston_housing": ("test_split",),
+        "cifar100": ("label_mode",),
+    }
     source: Literal["keras"]
     name: Literal["mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters", "boston_housing"]
     split: Literal["train", "test"] = "train"
+    num_words: PositiveInt | None = Field(None, description="imdb, reuters: keep the most frequent words only (load_data's num_words).")
+    skip_top: NonNegativeInt | None = Field(None, description="imdb, reuters: drop the most frequent words.")
+    maxlen: PositiveInt | None = Field(None, description="imdb, reuters: drop longer sequences (load_data's maxlen); sequences are padded to the input's length.")
+    index_from: NonNegativeInt | None = Field(None, description="imdb, reuters: the index of the first word.")
+    test_split: Annotated[float, Field(gt=0.0, lt=1.0)] | None = Field(None, description="reuters, boston_housing: the fraction kept for the test split.")
+    label_mode: Literal["fine", "coarse"] | None = Field(None, description="cifar100: 100 fine or 20 coarse classes.")
+
+    def loader_kwargs(self) -> dict[str, Any]:
+        """The `keras.datasets.<name>.load_data` arguments given."""
+        names = [name for names in self.loader_arguments.values() for name in names]
+        return {name: getattr(self, name) for name in dict.fromkeys(names) if getattr(self, name) is not None}
 
 
 class PythonSource(_Source):

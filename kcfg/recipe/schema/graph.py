@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -28,6 +28,16 @@ def _shape_shorthand(value: Any) -> Any:
 InputEntry = Annotated[InputSpec, BeforeValidator(_shape_shorthand, json_schema_input_type=Union[InputSpec, list[int | None]])]
 
 
+Split = Literal["train", "validation", "test"]
+
+
+class AdaptSpec(Section):
+    """`adapt: {data: train, steps: N}`: adapt on the first N batches of a split."""
+
+    data: Split = Field(description="The data split whose values reach the layer.")
+    steps: PositiveInt | None = Field(None, description="Batches to adapt on (fit.batch_size each); default: the whole split.")
+
+
 class LayerSpec(Section):
     """One layer entry. Keys other than the reserved ones are the layer constructor's arguments."""
 
@@ -36,6 +46,7 @@ class LayerSpec(Section):
     input: NameList | None = Field(None, description="Layer or input name(s) feeding this layer; default: the previous layer.")
     call: dict[str, Any] | None = Field(None, description="Keyword arguments of the layer's call; strings name layers.")
     share: str | None = Field(None, description="Call the very same layer object (shared weights) on this entry's input.")
+    adapt: Split | AdaptSpec | None = Field(None, description="Adapt this preprocessing layer (Normalization, StringLookup, ...) on the values that reach it from a data split, before training.")
 
     @property
     def arguments(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Discriminator, Field, Tag
 
 from kcfg.recipe.schema.base import (
+    FactoryCall,
     KerasObject,
     NonNegativeInt,
     ObjectRef,
@@ -18,15 +19,16 @@ from kcfg.recipe.schema.base import (
 
 def _loss_tag(value: Any) -> str | None:
     if isinstance(value, dict):
-        return "<object>" if "type" in value else "<per_output>"
+        return object_tag(value) if "type" in value or "factory" in value else "<per_output>"
     if isinstance(value, list):
         return "<list>"
     return object_tag(value)
 
 
 LossSpec = Annotated[
-    Annotated[str, Tag("<name>")] | Annotated[KerasObject, Tag("<object>")] | Annotated[dict[str, ObjectRef | None], Tag("<per_output>")] | Annotated[list[ObjectRef | None], Tag("<list>")],
-    Discriminator(_loss_tag, custom_error_type="loss_spec", custom_error_message="expected a loss name, a {type: ...} mapping, or a mapping from output name to loss"),
+    Annotated[str, Tag("<name>")] | Annotated[KerasObject, Tag("<object>")] | Annotated[FactoryCall, Tag("<factory>")]
+    | Annotated[dict[str, ObjectRef | None], Tag("<per_output>")] | Annotated[list[ObjectRef | None], Tag("<list>")],
+    Discriminator(_loss_tag, custom_error_type="loss_spec", custom_error_message="expected a loss name, a {type: ...} or {factory: ...} mapping, or a mapping from output name to loss"),
 ]
 
 
@@ -70,7 +72,7 @@ class Compile(Section):
         "experimental_run_tf_function": "remove it; use run_eagerly to debug",
     }
     optimizer: ObjectRef = Field("rmsprop", description="Optimizer name or {type: ...}; learning_rate may be a schedule.")
-    loss: LossSpec | None = Field(None, description="Loss name, {type: ...}, plugin function, `y_pred`, or a mapping by output name.")
+    loss: LossSpec | None = Field(None, description="Loss name, {type: ...}, plugin function, {factory: plugin_function, ...kwargs}, `y_pred`, or a mapping by output name.")
     loss_weights: LossWeights | None = None
     metrics: MetricsSpec | None = None
     weighted_metrics: MetricsSpec | None = None
