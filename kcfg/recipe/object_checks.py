@@ -12,6 +12,7 @@ from kcfg.recipe.grammar import CLASS_ONLY, FUNCTIONS, KERAS_MODULES, LAMBDA_PRE
 from kcfg.recipe.plugin_scan import PluginNames
 from kcfg.recipe.report import Report
 from kcfg.recipe.suggest import did_you_mean
+from kcfg.recipe.yaml_traps import string_trap
 
 _CODE = re.compile(r"lambda\b|[()\[\]{}=+*/%<>;\s-]")
 
@@ -62,7 +63,17 @@ class ObjectChecker:
             self.check_arguments(class_name, info, arguments, path)
 
     def plain(self, value: Any, path: KeyPath) -> None:
-        return None
+        """Plain values are Keras's to judge, except Python written where YAML reads text."""
+        if isinstance(value, str):
+            trap = string_trap(value)
+            if trap:
+                self.report.error(path, trap)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                self.plain(item, path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self.plain(item, path + (i,))
 
     # ---------------------------------------------------------------- classes and their arguments
 
@@ -89,13 +100,13 @@ class ObjectChecker:
             if arg not in kwargs and arg not in misspelt:
                 self.report.error(path, f"{class_name} needs argument {arg!r}")
 
-    def check_lambda_function(self, function: Any, path: KeyPath) -> None:
-        """Lambda functions are names (`keras.ops.square`, a plugin's function), never code."""
+    def check_function(self, function: Any, path: KeyPath, owner: str = "Lambda") -> None:
+        """A `Lambda`'s or an `op:` entry's function: a name (`keras.ops.square`, a plugin's function), never code."""
         if not isinstance(function, str):
-            self.report.error(path, "Lambda's function must be a name such as keras.ops.square")
+            self.report.error(path, f"{owner}'s function must be a name such as keras.ops.square")
             return
         if _CODE.search(function) or ":" in function:
-            self.report.error(path, f"Lambda's function must name a function, not contain code: {function!r} (use keras.ops.*, keras.activations.* or a plugin function)")
+            self.report.error(path, f"{owner}'s function must name a function, not contain code: {function!r} (use keras.ops.*, keras.activations.* or a plugin function)")
             return
         for prefix, section in LAMBDA_PREFIXES.items():
             if function.startswith(prefix):
@@ -104,4 +115,4 @@ class ObjectChecker:
                     self.report.error(path, f"unknown function {function!r}{did_you_mean(attr, string_names(section))}")
                 return
         if not self.plugins.knows(function.rsplit(".", 1)[-1]):
-            self.report.error(path, f"Lambda function {function!r} is not allowed: use keras.ops.*, keras.activations.* or a function a plugin defines")
+            self.report.error(path, f"{owner} function {function!r} is not allowed: use keras.ops.*, keras.activations.* or a function a plugin defines")
