@@ -186,12 +186,18 @@ class GraphWalk:
             return []
         outputs = block.outputs or [next(reversed(block.layers))]
         repeat = spec.repeat if isinstance(spec.repeat, int) else None
+        if isinstance(spec.repeat, str):
+            at = pending.sources.get(("repeat",), path + ("repeat",))
+            self.problem(at, f"`repeat:` takes a whole number of copies (or ${{params.NAME}} inside a block), got {spec.repeat!r}", key=path)
+            return []
         if repeat is not None and (len(block.inputs) > 1 or len(outputs) > 1):
             self.problem(path + ("repeat",), f"`repeat:` chains copies of a block with one input and one output; block {name!r} has {len(block.inputs)} input(s) and {len(outputs)} output(s)", key=path)
             repeat = None
-        for inp in block.inputs:
-            if inp in block.layers:
-                self.problem(("blocks", name, "layers", inp), f"block {name!r} has an input and a layer named {inp!r}; rename one")
+        clashes = [inp for inp in block.inputs if inp in block.layers]
+        for inp in clashes:
+            self.problem(("blocks", name, "layers", inp), f"block {name!r} has an input and a layer named {inp!r}; rename one")
+        if clashes:
+            return []
         result: list[Reference] = []
         for copy in range(1, repeat + 1) if repeat else [None]:
             use = BlockUse(path, scope.prefix + pending.entry, name, copy)
@@ -262,8 +268,8 @@ class GraphWalk:
         try:
             return LayerSpec.model_validate(data), sources
         except ValidationError as exc:
-            if self.report is not None:
-                report_validation_error(exc, data, self.report, prefix=path)
+            if self.report is not None:  # on the use's parameter when the value came from one
+                report_validation_error(exc, data, self.report, place=lambda rel: sources.get(rel, path + rel))
             return None, sources
 
     def substitute(self, node: Any, scope: Scope, path: KeyPath, rel: KeyPath, sources: dict[KeyPath, KeyPath]) -> Any:
@@ -315,10 +321,10 @@ class GraphWalk:
         if len(found) > 1:
             if ref.index < len(found):
                 return [found[ref.index]]
-            self.problem(at, f"{ref} is out of range: {ref.name!r} has {len(found)} outputs ({ref.name}[0] to {ref.name}[{len(found) - 1}])", key=entry_of(at))
+            self.problem(at, f"{str(ref)!r} is out of range: {ref.name!r} has {len(found)} outputs ({ref.name}[0] to {ref.name}[{len(found) - 1}])", key=entry_of(at))
             return []
         if found and found[0].index is not None:
-            self.problem(at, f"{ref}: {ref.name!r} is already output {found[0].index} of {found[0].name!r}, a single tensor", key=entry_of(at))
+            self.problem(at, f"{str(ref)!r}: {ref.name!r} is already output {found[0].index} of {found[0].name!r}, a single tensor", key=entry_of(at))
             return []
         return [Reference(one.name, ref.index) for one in found]
 

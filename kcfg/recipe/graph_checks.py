@@ -168,7 +168,8 @@ class GraphChecker:
         """`{op: keras.ops.NAME, input: [...], arguments: {...}}`: a function called on tensors, not a layer."""
         extra = [key for key in ("type", "share", "call") if getattr(spec, key) is not None] + [key for key in spec.arguments if key != "arguments"]
         for key in extra:
-            self.report.error(path + (key,), f"an `op:` entry takes `input:` and `arguments:` (the function's keyword arguments); remove {key!r}{did_you_mean(str(key), ['arguments', 'input'])}", key=path)
+            where = "remove it" if key in RESERVED_KEYS else "put it under `arguments:`"
+            self.report.error(path + (key,), f"an `op:` entry takes `input:` and `arguments:` (the function's keyword arguments); {key!r} is neither: {where}", key=path)
         self.objects.check_function(spec.op, path + ("op",), owner="op")
         arguments = spec.arguments.get("arguments", {})
         if isinstance(arguments, dict):

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError
 from kcfg.recipe.graph_checks import GraphChecker
 from kcfg.recipe.interpolate import interpolate
-from kcfg.recipe.merge import apply_overrides, load_with_bases
+from kcfg.recipe.merge import apply_overrides, load_with_bases, without_patches
 from kcfg.recipe.object_checks import ObjectChecker
 from kcfg.recipe.plan import RecipePlan, plan_graph, plan_recipe
 from kcfg.recipe.plugin_scan import PluginNames, scan_plugins
@@ -106,6 +106,7 @@ def load_recipe(
 def _load(file: Path, sets: Sequence[str], unsets: Sequence[str], safe: bool) -> LoadedRecipe:
     """`load_recipe`'s steps, in order."""
     data, positions = load_with_bases(file)
+    data = without_patches(data, positions)
     if sets or unsets:
         data = apply_overrides(data, positions, list(sets), list(unsets))
     name = data["name"] if isinstance(data.get("name"), str) else file.stem

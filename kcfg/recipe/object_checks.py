@@ -12,7 +12,7 @@ from kcfg.recipe.grammar import CLASS_ONLY, FUNCTIONS, KERAS_MODULES, LAMBDA_PRE
 from kcfg.recipe.plugin_scan import PluginNames
 from kcfg.recipe.report import Report
 from kcfg.recipe.suggest import did_you_mean
-from kcfg.recipe.yaml_traps import string_trap
+from kcfg.recipe.yaml_traps import string_trap, tuple_tail
 
 _CODE = re.compile(r"lambda\b|[()\[\]{}=+*/%<>;\s-]")
 
@@ -91,7 +91,10 @@ class ObjectChecker:
     def check_arguments(self, class_name: str, info: ClassInfo, kwargs: dict[str, Any], path: KeyPath, *, reserved: tuple[str, ...] = ()) -> None:
         """Every keyword must be a constructor argument; required ones must be present."""
         misspelt: set[str] = set()
+        cut_tuple = any(isinstance(value, str) and string_trap(value) and value.lstrip().startswith("(") for value in kwargs.values())
         for arg in kwargs:
+            if cut_tuple and tuple_tail(arg):
+                continue  # the rest of `(3, 3)`, reported on its first part
             if arg not in info.args and not info.open:
                 hint = did_you_mean(arg, [*info.args, *reserved])
                 misspelt.add(hint.partition("'")[2].rpartition("'")[0])

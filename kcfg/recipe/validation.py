@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -94,14 +95,16 @@ def _message(error: dict[str, Any]) -> str:
     return message[0].lower() + message[1:] if message[:1].isupper() and not message[1:2].isupper() else message
 
 
-def report_validation_error(exc: ValidationError, data: Any, report: Report, prefix: KeyPath = ()) -> None:
+def report_validation_error(exc: ValidationError, data: Any, report: Report, place: Callable[[KeyPath], KeyPath] | None = None) -> None:
     """Add one problem per distinct place; union branches at one place merge into one line.
 
-    `prefix` is where `data` sits in the recipe (a block's layer validated after substitution).
+    `place` maps a path in `data` to where it was written in the recipe (a block's layer,
+    validated after its parameters were filled in); by default `data` is the recipe.
     """
     by_path: dict[KeyPath, list[Any]] = {}  # pydantic ErrorDetails
     for error in exc.errors(include_url=False):
-        by_path.setdefault(prefix + data_path(data, error["loc"], error["type"] == "missing"), []).append(error)
+        path = data_path(data, error["loc"], error["type"] == "missing")
+        by_path.setdefault(place(path) if place else path, []).append(error)
     for path, errors in by_path.items():
         deeper = any(other[: len(path)] == path and len(other) > len(path) for other in by_path)
         if deeper and all(e["type"] in _NOUNS for e in errors):

@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _TUPLE = re.compile(rf"^\(\s*(?:(?:{_NUMBER}|None)\s*,\s*)*(?:{_NUMBER}|None)?\s*,?\s*\)$")
+_TUPLE_HEAD = re.compile(rf"^\(\s*(?:{_NUMBER}|None)\s*$")
+_TUPLE_TAIL = re.compile(rf"^\s*(?:{_NUMBER}|None)\s*\)?$")
 _ARITHMETIC = re.compile(rf"^\s*\(?\s*{_NUMBER}\s*\)?(?:\s*(?:\*\*|[-+*/])\s*\(?\s*{_NUMBER}\s*\)?)+\s*$")
 _OPERATORS: dict[type, Callable[[float, float], float]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv, ast.Pow: operator.pow,
@@ -34,8 +36,15 @@ def _evaluate(node: ast.AST) -> float:
     raise ValueError("not plain arithmetic")
 
 
+def tuple_tail(key: object) -> bool:
+    """`3)` or `3`: what YAML's `{...}` makes of the rest of `kernel_size: (3, 3)`, as keys."""
+    return isinstance(key, int) or (isinstance(key, str) and bool(_TUPLE_TAIL.match(key)))
+
+
 def string_trap(text: str) -> str | None:
     """A hint when a string is a Python tuple or arithmetic that YAML kept as text."""
+    if _TUPLE_HEAD.match(text):
+        return f"{text!r} is the start of a Python tuple that YAML's {{...}} cut at its comma: write a list, [{text.strip()[1:].strip()}, ...]"
     if _TUPLE.match(text):
         items = [item.strip() for item in text.strip()[1:-1].split(",") if item.strip()]
         return f"{text!r} is a string in YAML, not a tuple: write a list, [{', '.join('null' if i == 'None' else i for i in items)}]"

@@ -29,8 +29,6 @@ InputEntry = Annotated[InputSpec, BeforeValidator(_shape_shorthand, json_schema_
 #: `input:` names; an `op:` entry's may also hold numbers and lists (one list argument, as `ops.concatenate` takes).
 InputItem = Union[str, int, float, list[Union[str, int, float]]]
 InputList = Annotated[list[InputItem], BeforeValidator(as_list, json_schema_input_type=Union[str, list[InputItem]])]
-#: `${params.NAME}`: a block parameter, written where the schema wants another type.
-PARAM_PATTERN = r"^\$\{params\.\w+\}$"
 
 
 class LayerSpec(Section):
@@ -42,7 +40,7 @@ class LayerSpec(Section):
     call: dict[str, Any] | None = Field(None, description="Keyword arguments of the layer's call; strings name layers.")
     share: str | None = Field(None, description="Call the very same layer object (shared weights) on this entry's input.")
     block: str | None = Field(None, description="Use a block of `blocks:` here, expanded in place; other keys are its parameters.")
-    repeat: PositiveInt | Annotated[str, Field(pattern=PARAM_PATTERN)] | None = Field(None, description="With `block:`: that many copies, each reading the one before.")
+    repeat: PositiveInt | str | None = Field(None, description="With `block:`: that many copies, each reading the one before; inside a block also `${params.NAME}`.")
     op: str | None = Field(None, description="Call a keras.ops (or plugin) function on `input:` instead of a layer; its keyword arguments under `arguments:`.")
 
     @property
