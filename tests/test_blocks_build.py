@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
-from keras import layers  # noqa: E402
+from keras import layers, ops  # noqa: E402
 
 from kcfg.builder import build_model  # noqa: E402
 from kcfg.recipe import RecipeError, dump_yaml, expanded_recipe, load_recipe  # noqa: E402
@@ -265,3 +265,24 @@ model:
     a = np.array([[1.0, 2.0, 3.0]], "float32")
     b = np.array([[2.0, 2.0, 0.5]], "float32")
     np.testing.assert_allclose(built.model.predict([a, b], verbose=0), a * b * b)
+
+
+def test_op_entries_are_operations_not_layers(write) -> None:
+    built = build(write, """
+model:
+  inputs: {a: [4], b: [4]}
+  layers:
+    d: {type: Dense, units: 4, input: a}
+    total: {op: keras.ops.add, input: [d, b]}
+    scaled: {op: keras.ops.multiply, input: [total, 0.5]}
+    joined: {op: keras.ops.concatenate, input: [[scaled, b]], arguments: {axis: -1}}
+    out: {type: Dense, units: 1}
+""").model
+    a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
+    d = layers.Dense(4, name="d")(a)
+    x = ops.concatenate([ops.multiply(ops.add(d, b), 0.5), b], axis=-1)
+    script = keras.Model([a, b], layers.Dense(1, name="out")(x))
+    assert [layer.name for layer in built.layers] == [layer.name for layer in script.layers] == ["a", "d", "b", "out"]
+    script.set_weights(built.get_weights())
+    inputs = [np.random.default_rng(0).normal(size=(3, 4)).astype("float32") for _ in range(2)]
+    np.testing.assert_allclose(built.predict(inputs, verbose=0), script.predict(inputs, verbose=0), rtol=1e-6)

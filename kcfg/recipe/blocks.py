@@ -26,6 +26,7 @@ from kcfg.recipe.schema import Block, LayerSpec
 from kcfg.recipe.steps import BlockUse, InputRule, Origin, Reference, Step, call_references, call_texts
 from kcfg.recipe.suggest import did_you_mean
 from kcfg.recipe.validation import report_validation_error
+from kcfg.recipe.yaml_traps import tuple_tails
 
 _PARAM = re.compile(r"\$(\$?)\{params\.([^{}]*)\}")
 #: Keys of a block use besides its parameters.
@@ -212,8 +213,9 @@ class GraphWalk:
     def params(self, block: Block, name: str, pending: Pending) -> dict[str, tuple[Any, KeyPath]] | None:
         """The use's parameter values (or the defaults) and where each was written; None when one is missing."""
         given, path = pending.spec.arguments, pending.path
+        tails = tuple_tails(given)
         for key in given:
-            if key not in block.params:
+            if key not in block.params and key not in tails:
                 known = ", ".join(block.params) or "none"
                 self.problem(path + (key,), f"block {name!r} has no parameter {key!r}{did_you_mean(key, block.params)} (its parameters: {known})", key=path)
         values: dict[str, tuple[Any, KeyPath]] = {}

@@ -12,7 +12,7 @@ from kcfg.recipe.grammar import CLASS_ONLY, FUNCTIONS, KERAS_MODULES, LAMBDA_PRE
 from kcfg.recipe.plugin_scan import PluginNames
 from kcfg.recipe.report import Report
 from kcfg.recipe.suggest import did_you_mean
-from kcfg.recipe.yaml_traps import string_trap, tuple_tail
+from kcfg.recipe.yaml_traps import string_trap, tuple_tails
 
 _CODE = re.compile(r"lambda\b|[()\[\]{}=+*/%<>;\s-]")
 
@@ -91,9 +91,9 @@ class ObjectChecker:
     def check_arguments(self, class_name: str, info: ClassInfo, kwargs: dict[str, Any], path: KeyPath, *, reserved: tuple[str, ...] = ()) -> None:
         """Every keyword must be a constructor argument; required ones must be present."""
         misspelt: set[str] = set()
-        cut_tuple = any(isinstance(value, str) and string_trap(value) and value.lstrip().startswith("(") for value in kwargs.values())
+        tails = tuple_tails(kwargs)
         for arg in kwargs:
-            if cut_tuple and tuple_tail(arg):
+            if arg in tails:
                 continue  # the rest of `(3, 3)`, reported on its first part
             if arg not in info.args and not info.open:
                 hint = did_you_mean(arg, [*info.args, *reserved])

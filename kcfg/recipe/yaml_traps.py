@@ -36,9 +36,14 @@ def _evaluate(node: ast.AST) -> float:
     raise ValueError("not plain arithmetic")
 
 
-def tuple_tail(key: object) -> bool:
-    """`3)` or `3`: what YAML's `{...}` makes of the rest of `kernel_size: (3, 3)`, as keys."""
-    return isinstance(key, int) or (isinstance(key, str) and bool(_TUPLE_TAIL.match(key)))
+def tuple_tails(mapping: dict[str, object]) -> set[str]:
+    """Keys such as `3)`: what YAML's `{...}` makes of the rest of `kernel_size: (3, 3)`.
+
+    They are reported once, on the value that starts the tuple, not as unknown keys.
+    """
+    if not any(isinstance(value, str) and _TUPLE_HEAD.match(value) for value in mapping.values()):
+        return set()
+    return {key for key in mapping if isinstance(key, int) or (isinstance(key, str) and _TUPLE_TAIL.match(key))}
 
 
 def string_trap(text: str) -> str | None:
