@@ -12,25 +12,17 @@ use, or on the block's own lines.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from pydantic import ValidationError
-
+from kcfg.recipe.block_params import Parameters, Values
 from kcfg.recipe.errors import KeyPath
 from kcfg.recipe.report import Report
 from kcfg.recipe.schema import Block, LayerSpec
 from kcfg.recipe.steps import BlockUse, InputRule, Origin, Reference, Step, call_references, call_texts
 from kcfg.recipe.suggest import did_you_mean
-from kcfg.recipe.validation import report_validation_error
-from kcfg.recipe.yaml_traps import tuple_tails
-
-_PARAM = re.compile(r"\$(\$?)\{params\.([^{}]*)\}")
-#: Keys of a block use besides its parameters.
-USE_KEYS = ("block", "input", "repeat")
 
 
 def unknown_name(name: str, known: list[str]) -> str:
@@ -57,7 +49,7 @@ class Scope:
     inputs: list[str]
     names: dict[str, list[Reference]]  # entry (or graph input) -> its outputs in the expanded graph
     bound: dict[str, Callable[[], list[Reference]]] = field(default_factory=dict)  # block input -> what the use feeds it
-    params: dict[str, tuple[Any, KeyPath]] = field(default_factory=dict)  # value, and where it was written
+    params: Values = field(default_factory=dict)  # the use's parameters
     block: str | None = None
     uses: tuple[BlockUse, ...] = ()
     _fed: dict[str, list[Reference]] = field(default_factory=dict)
@@ -97,6 +89,7 @@ class GraphWalk:
         self.active: list[str] = []  # blocks being expanded, for cycles
         self.used: set[str] = set()
         self.taken: dict[str, tuple[KeyPath, BlockUse | None]] = {}
+        self.parameters = Parameters(report)
 
     def problem(self, path: KeyPath, message: str, key: KeyPath | None = None) -> None:
         if self.report is not None:
@@ -122,7 +115,7 @@ class GraphWalk:
         previous: str | None = None
         for entry, written in layers.items():
             path = scope.written + (entry,)
-            spec, sources = self.substituted(written, scope, path)
+            spec, sources = self.parameters.substituted(written, scope.params, scope.block, path) if scope.block else (written, {})
             if spec is None:  # reported; its name reads as nothing rather than as an unknown name
                 scope.names[entry] = []
                 previous = entry
@@ -181,7 +174,7 @@ class GraphWalk:
             self.problem(path + ("block",), f"blocks use each other in a cycle: {chain}", key=path)
             return []
         self.used.add(name)
-        params = self.params(block, name, pending)
+        params = self.parameters.bind(block, name, spec.arguments, pending.sources, path)
         feeds = self.feeds(block, name, pending)
         if params is None or feeds is None:
             return []
@@ -209,26 +202,6 @@ class GraphWalk:
             result = self.block_outputs(block, name, outputs, inner)
             feeds = {block.inputs[0]: fixed(result)}  # the next copy reads this one
         return result
-
-    def params(self, block: Block, name: str, pending: Pending) -> dict[str, tuple[Any, KeyPath]] | None:
-        """The use's parameter values (or the defaults) and where each was written; None when one is missing."""
-        given, path = pending.spec.arguments, pending.path
-        tails = tuple_tails(given)
-        for key in given:
-            if key not in block.params and key not in tails:
-                known = ", ".join(block.params) or "none"
-                self.problem(path + (key,), f"block {name!r} has no parameter {key!r}{did_you_mean(key, block.params)} (its parameters: {known})", key=path)
-        values: dict[str, tuple[Any, KeyPath]] = {}
-        complete = True
-        for key, default in block.params.items():
-            if key in given:
-                values[key] = (given[key], pending.sources.get((key,), path + (key,)))
-            elif default is None:
-                self.problem(path, f"block {name!r} needs parameter {key!r}: blocks.{name}.params gives it no default")
-                complete = False
-            else:
-                values[key] = (default, ("blocks", name, "params", key))
-        return values if complete else None
 
     def feeds(self, block: Block, name: str, pending: Pending) -> dict[str, Callable[[], list[Reference]]] | None:
         """What the use feeds each of the block's inputs, resolved later in the use's scope."""
@@ -260,42 +233,6 @@ class GraphWalk:
                 continue
             found += self.pick(inner.names[ref.name], ref, at)
         return found
-
-    def substituted(self, spec: LayerSpec, scope: Scope, path: KeyPath) -> tuple[LayerSpec | None, dict[KeyPath, KeyPath]]:
-        """A block layer with the use's `${params.NAME}` values in it, and where each whole value came from."""
-        if scope.block is None:
-            return spec, {}
-        sources: dict[KeyPath, KeyPath] = {}
-        data = self.substitute(spec.model_dump(exclude_unset=True), scope, path, (), sources)
-        try:
-            return LayerSpec.model_validate(data), sources
-        except ValidationError as exc:
-            if self.report is not None:  # on the use's parameter when the value came from one
-                report_validation_error(exc, data, self.report, place=lambda rel: sources.get(rel, path + rel))
-            return None, sources
-
-    def substitute(self, node: Any, scope: Scope, path: KeyPath, rel: KeyPath, sources: dict[KeyPath, KeyPath]) -> Any:
-        if isinstance(node, dict):
-            return {key: self.substitute(value, scope, path, rel + (key,), sources) for key, value in node.items()}
-        if isinstance(node, list):
-            return [self.substitute(value, scope, path, rel + (i,), sources) for i, value in enumerate(node)]
-        if not isinstance(node, str) or "{params." not in node:
-            return node
-
-        def value(name: str) -> Any:
-            if name.strip() in scope.params:
-                return scope.params[name.strip()][0]
-            known = ", ".join(scope.params) or "none"
-            self.problem(path + rel, f"block {scope.block!r} has no parameter {name.strip()!r}{did_you_mean(name.strip(), scope.params)} (its parameters: {known})", key=path)
-            return None
-
-        whole = _PARAM.fullmatch(node)
-        if whole and not whole.group(1):
-            name = whole.group(2).strip()
-            if name in scope.params:
-                sources[rel] = scope.params[name][1]
-            return value(name)
-        return _PARAM.sub(lambda m: m.group(0)[1:] if m.group(1) else str(value(m.group(2))), node)
 
     # ---------------------------------------------------------------- references
 

@@ -11,6 +11,7 @@ import ast
 import operator
 import re
 from collections.abc import Callable
+from typing import Any
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _TUPLE = re.compile(rf"^\(\s*(?:(?:{_NUMBER}|None)\s*,\s*)*(?:{_NUMBER}|None)?\s*,?\s*\)$")
@@ -36,7 +37,7 @@ def _evaluate(node: ast.AST) -> float:
     raise ValueError("not plain arithmetic")
 
 
-def tuple_tails(mapping: dict[str, object]) -> set[str]:
+def tuple_tails(mapping: dict[Any, Any]) -> set[Any]:
     """Keys such as `3)`: what YAML's `{...}` makes of the rest of `kernel_size: (3, 3)`.
 
     They are reported once, on the value that starts the tuple, not as unknown keys.
