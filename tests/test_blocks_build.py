@@ -286,3 +286,38 @@ model:
     script.set_weights(built.get_weights())
     inputs = [np.random.default_rng(0).normal(size=(3, 4)).astype("float32") for _ in range(2)]
     np.testing.assert_allclose(built.predict(inputs, verbose=0), script.predict(inputs, verbose=0), rtol=1e-6)
+
+
+def test_keras_errors_in_a_block_land_on_the_block_or_on_the_use_that_gave_the_value(write) -> None:
+    text = """
+blocks:
+  head:
+    params: {rate: 0.5}
+    layers:
+      drop: {type: Dropout, rate: "${params.rate}"}
+      reshape: {type: Reshape, target_shape: [3, 3]}
+model:
+  inputs: {x: [8]}
+  layers:
+    ok: {block: head}
+    bad: {block: head, rate: 1.5}
+"""
+    path = write("bad.yaml", text)
+    with pytest.raises(RecipeError) as caught:
+        build_model(load_recipe(path))
+    (problem,) = caught.value.problems
+    assert str(problem).endswith("bad.yaml:7:32: model.layers.ok_reshape: The total size of the tensor must be unchanged. Received: input_shape=(8,), target_shape=(3, 3)")
+    path = write("bad.yaml", text.replace("target_shape: [3, 3]", "target_shape: [2, 4]"))
+    with pytest.raises(RecipeError) as caught:
+        build_model(load_recipe(path))
+    (problem,) = caught.value.problems
+    assert ":12:24: model.layers.bad_drop: Invalid value received for argument `rate`" in str(problem)
+
+
+def test_the_plot_draws_each_use_as_a_cluster() -> None:
+    from kcfg.builder import GraphDrawing
+
+    source = GraphDrawing(load_recipe(REPO / "recipes" / "residual_stack.yaml").plan).draw("residual_stack").source
+    for cluster in ("cluster_res16", "cluster_res16_convs_1", "cluster_res64_convs_2", "cluster_res128b"):
+        assert f"subgraph {cluster} {{" in source, cluster
+    assert 'label="res64_convs_2 (conv_relu)"' in source and "res64_convs_2_relu ->" in source
