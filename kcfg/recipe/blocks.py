@@ -64,7 +64,7 @@ class Scope:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Pending:
     """An entry whose names are known but whose references are not resolved yet."""
 
@@ -271,24 +271,10 @@ class GraphWalk:
         scope, spec = pending.scope, pending.spec
         strict = scope.block is not None
         renamed: dict[str, Any] = {}
-        inputs: list[Reference] = []
         if pending.rule == "input":
-            items: list[Any] = []
-            for i, item in enumerate(spec.input or []):
-                if isinstance(item, str):
-                    refs = self.resolve(item, scope, pending.path + ("input", i), strict=strict)
-                    items += [str(r) for r in refs]
-                    inputs += refs
-                elif isinstance(item, list):
-                    texts: list[Any] = []
-                    for j, sub in enumerate(item):
-                        refs = self.resolve(sub, scope, pending.path + ("input", i, j), strict=strict) if isinstance(sub, str) else []
-                        texts += [str(r) for r in refs] if isinstance(sub, str) else [sub]
-                        inputs += refs
-                    items.append(texts)
-                else:
-                    items.append(item)
-            renamed["input"] = items
+            items, inputs = self.input_items(spec.input or [], scope, pending.path, strict)
+            if items is not None:
+                renamed["input"] = items
         else:
             inputs = [ref for name in pending.default for ref in scope.lookup(name) or []]
         calls: dict[str, list[Reference]] = {}
@@ -305,6 +291,29 @@ class GraphWalk:
             spec = spec.model_copy(update=renamed)
         origin = Origin(pending.path, scope.uses, pending.sources) if scope.block is not None else None
         return Step(scope.prefix + pending.entry, spec, tuple(inputs), pending.rule, calls, origin)
+
+    def input_items(self, written: list[Any], scope: Scope, path: KeyPath, strict: bool) -> tuple[list[Any] | None, list[Reference]]:
+        """`input:` resolved: the references, and the items rewritten to expanded names (None when they stay as written)."""
+        items: list[Any] = []
+        inputs: list[Reference] = []
+        changed = False
+        for i, item in enumerate(written):
+            if isinstance(item, str):
+                refs = self.resolve(item, scope, path + ("input", i), strict=strict)
+                changed = changed or len(refs) != 1 or refs[0].name != item.partition("[")[0]
+                items += [str(r) for r in refs]
+                inputs += refs
+            elif isinstance(item, list):
+                texts: list[Any] = []
+                for j, sub in enumerate(item):
+                    refs = self.resolve(sub, scope, path + ("input", i, j), strict=strict) if isinstance(sub, str) else []
+                    texts += [str(r) for r in refs] if isinstance(sub, str) else [sub]
+                    inputs += refs
+                items.append(texts)
+                changed = changed or texts != item
+            else:
+                items.append(item)
+        return (items if changed else None), inputs
 
     def call_value(self, value: Any, scope: Scope, at: KeyPath, strict: bool) -> tuple[Any, list[Reference]]:
         """A `call:` value with its names resolved: a name, a list of names, or a mapping of names."""

@@ -19,7 +19,7 @@ _INDEXED = re.compile(r"^(?P<name>.+)\[(?P<index>\d+)\]$")
 InputRule = Literal["input", "previous entry", "model input", "block input", "keywords only"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     """`name` or `name[i]`: output `i` of an entry with several outputs."""
 
@@ -92,7 +92,7 @@ class Origin:
     sources: dict[KeyPath, KeyPath] = field(default_factory=dict)  # argument -> the use's parameter (or default) it came from
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One layer (or `op:`) entry as the builder will call it."""
 
