@@ -22,7 +22,7 @@ _OPERATORS: dict[type, Callable[[float, float], float]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv, ast.Pow: operator.pow,
 }
 #: A name with `[i]` inside a flow list, where YAML reads `[` as the start of a nested list.
-_INDEXED_IN_FLOW = re.compile(r"[\[,{]\s*[\w.]+\[\d+\]")
+_INDEXED_IN_FLOW = re.compile(r"[\[,{:]\s*(?P<name>[\w.]+\[\d+\])")
 
 
 def _evaluate(node: ast.AST) -> float:
@@ -65,6 +65,7 @@ def string_trap(text: str) -> str | None:
 
 def flow_list_hint(line: str) -> str:
     """For a YAML syntax error on `line`: quote `name[i]` inside `[...]` or `{...}`."""
-    if _INDEXED_IN_FLOW.search(line):
-        return "; inside [...] or {...}, quote names with an index: ['enc[1]', 'enc[2]']"
+    found = _INDEXED_IN_FLOW.search(line)
+    if found:
+        return f"; inside [...] or {{...}}, quote a name with an index: '{found['name']}'"
     return ""
