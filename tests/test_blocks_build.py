@@ -321,3 +321,27 @@ def test_the_plot_draws_each_use_as_a_cluster() -> None:
     for cluster in ("cluster_res16", "cluster_res16_convs_1", "cluster_res64_convs_2", "cluster_res128b"):
         assert f"subgraph {cluster} {{" in source, cluster
     assert 'label="res64_convs_2 (conv_relu)"' in source and "res64_convs_2_relu ->" in source
+
+
+def test_lambda_and_plugin_functions_inside_blocks_survive_save_and_reload(write) -> None:
+    from kcfg.run.smoke import smoke
+
+    write("halving.py", "def halve(x):\n    return x / 2\n")
+    path = write("r.yaml", """
+plugins: [halving]
+blocks:
+  squash:
+    params: {fn: keras.ops.square}
+    layers:
+      f: {type: Lambda, function: "${params.fn}"}
+      half: {op: halving.halve}
+      d: {type: Dense, units: 2}
+model:
+  inputs: {x: [4]}
+  layers:
+    a: {block: squash}
+    b: {block: squash, fn: keras.ops.abs}
+compile: {optimizer: adam, loss: mse}
+""")
+    result = smoke(path)
+    assert result.passed, result.problems

@@ -15,14 +15,15 @@ import keras
 
 import kcfg.run.losses  # noqa: F401 - registers the y_pred loss that compiled models refer to
 from kcfg.builder import ObjectFactory
-from kcfg.recipe import Recipe
+from kcfg.recipe import Recipe, plan_recipe
 
 
 def recipe_functions(recipe: Recipe, factory: ObjectFactory) -> dict[str, Any]:
-    """Bare name -> function, for every `Lambda` function in the recipe's graphs."""
+    """Bare name -> function, for every `Lambda` function in the recipe's graphs (blocks expanded)."""
     functions = {}
-    for graph in [recipe.model, *recipe.submodels.values()]:
-        for spec in graph.layers.values():
+    for graph in plan_recipe(recipe).graphs():
+        for step in graph.steps.values():
+            spec = step.spec
             name = spec.arguments.get("function") if spec.type == "Lambda" else None
             if isinstance(name, str):
                 function = factory.function(name)
