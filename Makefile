@@ -33,6 +33,7 @@ demo: setup
 bench: setup
 	$(PY) bench/validate_speed.py
 	$(PY) bench/build_speed.py
+	$(PY) bench/block_speed.py
 	$(PY) bench/train_throughput.py
 	$(PY) bench/smoke_speed.py
 	$(PY) bench/import_applications.py

@@ -127,6 +127,7 @@ compile: {loss: yolo_loss}
     with pytest.raises(RecipeError) as caught:
         load_text(write, text.replace("factor: 2.0, trainable: false", "factr: 2.0"))
     assert [p.message for p in caught.value.problems] == [
+        "plugin class 'Scale': its __init__ takes no **kwargs, but Keras passes `name` (and `trainable`, `dtype` when it reloads the model); write `def __init__(self, ..., **kwargs)` and call `super().__init__(**kwargs)`",
         "Scale has no argument 'factr' (did you mean 'factor'?)",
         "Lambda function 'yolo_loss' is not allowed: use keras.ops.*, keras.activations.* or a function a plugin defines",
         "unknown loss 'yolo_loss'; use a keras.losses name, or define one in a module listed under `plugins:`",

@@ -30,11 +30,12 @@ def test_svg_names_every_layer_and_draws_submodel_clusters(tmp_path: Path) -> No
     result = run_kcfg("plot", "recipes/conv_autoencoder.yaml", "-o", str(out), "--nested", "--shapes")
     assert result.returncode == 0, result.stderr
     texts, clusters = svg_texts_and_clusters(out)
-    recipe = load_recipe(REPO / "recipes" / "conv_autoencoder.yaml").recipe
-    names = [*recipe.model.inputs, *(n for g in recipe.submodels.values() for n in [*g.inputs, *g.layers])]
+    plan = load_recipe(REPO / "recipes" / "conv_autoencoder.yaml").plan
+    names = [*plan.model.graph.inputs, *(n for g in plan.submodels.values() for n in [*g.graph.inputs, *g.steps])]
     for name in names:
         assert name in texts.split(), name
-    assert clusters == {"cluster_code", "cluster_reconstruction"}
+    assert clusters == {"cluster_code", "cluster_reconstruction", "cluster_code/down16", "cluster_code/down8"}  # block uses too
+    assert "down16 (conv_pool)" in texts
     assert "code (encoder)" in texts and "reconstruction (decoder)" in texts
     assert "(None, 7, 7, 8)" in texts and "(None, 28, 28, 1)" in texts
     assert "Conv2DTranspose" in texts and "UpSampling2D" in texts

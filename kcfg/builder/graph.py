@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kcfg.builder.keras_errors import KerasBoundary
-from kcfg.builder.objects import ObjectFactory
+from kcfg.builder.objects import ObjectFactory, shape_tuple
 from kcfg.builder.plugins import Plugins, load_plugins
-from kcfg.recipe import GraphPlan, KeyPath, LoadedRecipe, Problem, Reference, Step, dotted
+from kcfg.recipe import GraphPlan, KeyPath, LoadedRecipe, PathProblem, Problem, Reference, Step, dotted
+from kcfg.recipe.steps import call_texts
 
 #: Stack frames Keras's recursive graph walk uses per layer of depth, with room to spare.
 FRAMES_PER_LAYER = 10
@@ -52,6 +53,8 @@ class GraphBuilder:
         self.factory = factory
         self.boundary = KerasBoundary(loaded.where)
         self.adapter = adapter
+        model = loaded.plan.model
+        self.output_steps = {ref.name for name in model.outputs for ref in model.output_refs(name)}
 
     def build(self, plan: GraphPlan, name: str) -> BuiltGraph:
         import keras
@@ -65,12 +68,16 @@ class GraphBuilder:
         objects: dict[str, Any] = {}
         for entry in plan.order:
             step = plan.steps[entry]
-            with self.boundary.at(plan.step_path(entry), step.spec.arguments):
+            path = plan.step_path(entry)
+            with self.boundary.at(path, step.spec.arguments, note=rule_note(step)):
+                if step.spec.op is not None:
+                    values[entry] = self.call_op(step, values, path)
+                    continue
                 objects[entry] = self.layer_object(step, objects, built)
-                args = [self.value(values, ref) for ref in step.inputs]
+                args = [self.value(values, ref, path + ("input",)) for ref in step.inputs]
                 if step.spec.adapt is not None and self.adapter is not None:
                     self.adapter(step, objects[entry], args[0] if len(args) == 1 else args, inputs)
-                kwargs = {key: self.call_value(values, value) for key, value in (step.spec.call or {}).items()}
+                kwargs = {key: self.call_value(values, value, path + ("call", key)) for key, value in (step.spec.call or {}).items()}
                 values[entry] = objects[entry](*([args[0] if len(args) == 1 else args] if args else []), **kwargs)
         built.outputs = values
         outputs = [self.output(values, objects, out, plan) for out in plan.outputs]
@@ -93,38 +100,76 @@ class GraphBuilder:
             built.children[step.name] = child
             return child.model
         arguments = spec.arguments
-        if built.path == ("model",) and step.name in self.loaded.plan.model.outputs and "dtype" not in arguments and mixed_precision():
+        if built.path == ("model",) and step.name in self.output_steps and "dtype" not in arguments and mixed_precision():
             # Keras's mixed-precision guide: keep the last layer (its softmax, the loss) in float32
             arguments = {**arguments, "dtype": "float32"}
             path = built.path + ("layers", step.name)
             built.notes.append(Problem(self.loaded.where(path), dotted(path), "output layer runs in float32 under mixed precision, so its activation and the loss stay accurate; give `dtype:` to choose", "warning"))
         return self.factory.layer(spec.type, step.name, arguments)
 
-    @staticmethod
-    def value(values: dict[str, Any], ref: Reference) -> Any:
-        value = values[ref.name]
-        return value if ref.index is None else value[ref.index]
+    def call_op(self, step: Step, values: dict[str, Any], path: KeyPath) -> Any:
+        """An `op:` entry: the function called on the tensors (and numbers) of `input:`, as a script writes `x + y`."""
+        spec = step.spec
+        function = self.factory.function(str(spec.op))
+        if spec.input is None:
+            args = [self.value(values, ref, path + ("input",)) for ref in step.inputs]
+        else:
+            args = [self.op_argument(values, item, path + ("input", i)) for i, item in enumerate(spec.input)]
+        keywords = spec.arguments.get("arguments") or {}
+        return function(*args, **{key: shape_tuple(value) for key, value in keywords.items()})
 
-    def call_value(self, values: dict[str, Any], value: Any) -> Any:
-        """`call:` values: strings name entries; lists of names become lists of tensors."""
+    def op_argument(self, values: dict[str, Any], item: Any, at: KeyPath) -> Any:
+        if isinstance(item, str):
+            return self.value(values, Reference.parse(item), at)
+        if isinstance(item, list):
+            return [self.op_argument(values, sub, at + (i,)) for i, sub in enumerate(item)]
+        return item
+
+    @staticmethod
+    def value(values: dict[str, Any], ref: Reference, at: KeyPath) -> Any:
+        """The tensor `ref` names; an index must pick one of several outputs (a tensor would be sliced)."""
+        value = values[ref.name]
+        if ref.index is None:
+            return value
+        if not isinstance(value, (list, tuple)):
+            raise PathProblem(at, f"{ref.name!r} has a single output, so {str(ref)!r} picks nothing; an index picks one output of a layer with several")
+        if ref.index >= len(value):
+            raise PathProblem(at, f"{str(ref)!r} is out of range: {ref.name!r} has {len(value)} outputs ({ref.name}[0] to {ref.name}[{len(value) - 1}])")
+        return value[ref.index]
+
+    def call_value(self, values: dict[str, Any], value: Any, at: KeyPath) -> Any:
+        """`call:` values: strings name entries; lists and mappings of names become lists and dicts of tensors."""
         if isinstance(value, str):
-            return self.value(values, Reference.parse(value))
-        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            return [self.value(values, Reference.parse(v)) for v in value]
-        return value
+            return self.value(values, Reference.parse(value), at)
+        if call_texts(value) is None:
+            return value
+        if isinstance(value, dict):
+            return {key: self.value(values, Reference.parse(text), at + (key,)) for key, text in value.items()}
+        return [self.value(values, Reference.parse(text), at + (i,)) for i, text in enumerate(value)]
 
     def output(self, values: dict[str, Any], objects: dict[str, Any], name: str, plan: GraphPlan) -> Any:
-        """An output tensor, renamed when it comes from a layer of another name (a `share:` entry).
+        """An output tensor, named after the recipe's output entry.
 
         Keras names outputs after the layer that made them; loss and metric keys use the
-        recipe entry's name, so a shared layer's second output gets an Identity of that name.
+        recipe entry's name. So a shared layer's second output, an `op:` result and (in
+        `model`) a block use's output get an Identity of the entry's name.
         """
         import keras
 
-        value = values[name]
-        if name in plan.steps and getattr(objects[name], "name", name) != name:
-            return keras.layers.Identity(name=name)(value)
-        return value
+        (ref,) = plan.output_refs(name)
+        value = self.value(values, ref, plan.path + ("outputs",))
+        if name in plan.graph.inputs or (name in objects and getattr(objects[name], "name", None) == name):
+            return value
+        if name in plan.uses and plan.path != ("model",):
+            return value  # a submodel's output names are its own business
+        return keras.layers.Identity(name=name)(value)
+
+
+def rule_note(step: Step) -> str:
+    """What Keras's error cannot know: that the entry was called with keywords only, and why."""
+    if step.rule != "keywords only":
+        return ""
+    return f" (called with keywords only: this entry has no `input:` and its `call:` names layers ({', '.join(step.calls)}); add `input:` for a positional input)"
 
 
 def mixed_precision() -> bool:
@@ -141,7 +186,7 @@ def build_model(loaded: LoadedRecipe, plugins: Plugins | None = None, adapter: A
     Raises:
         RecipeError: a plugin failed to import, or Keras rejected a layer (on its line).
     """
-    layer_count = sum(len(g.layers) for g in [loaded.recipe.model, *loaded.recipe.submodels.values()])
+    layer_count = sum(len(g.steps) for g in loaded.plan.graphs())
     # Keras walks a functional graph recursively, a few frames per layer of depth: deep
     # stacks (a 2,000-layer residual net) need more than Python's default of 1,000.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), FRAMES_PER_LAYER * layer_count + 1000))

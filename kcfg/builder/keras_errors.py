@@ -98,13 +98,16 @@ class KerasBoundary:
         except (*KERAS_ERRORS, *runtime_errors()) as exc:
             raise keras_error(exc) from exc
 
-    def at(self, path: KeyPath, arguments: Iterable[str] = ()) -> AbstractContextManager[None]:
-        """Building the object of recipe entry `path`; a message naming one of its `arguments` lands on that line."""
+    def at(self, path: KeyPath, arguments: Iterable[str] = (), note: str = "") -> AbstractContextManager[None]:
+        """Building the object of recipe entry `path`; a message naming one of its `arguments` lands on that line.
+
+        `note` is added to Keras's message: what the recipe did that Keras cannot know.
+        """
 
         def located(exc: BaseException) -> RecipeError:
             message = one_line(exc)
             named = [arg for arg in arguments if re.search(rf"\b{re.escape(arg)}\b", message)]
-            return self.problem(path, message, path + (named[0],) if named else None)
+            return self.problem(path, message + note, path + (named[0],) if named else None)
 
         return self.mapped(located)
 

@@ -2,17 +2,20 @@
 
 Nodes are recipe entries (name, type, the arguments the recipe gives); output shapes
 come from the built model when asked for. A `share:` entry is its own node with a dashed
-edge to the layer whose weights it uses; with `nested`, each submodel instance is a
-cluster holding its own layers.
+edge to the layer whose weights it uses; an `op:` entry a shaded node; each block use is
+a dashed cluster holding the layers it expanded into; with `nested`, each submodel
+instance is a cluster holding its own layers.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import graphviz
 
-from kcfg.recipe import GraphPlan, RecipePlan, Reference
+from kcfg.recipe import GraphPlan, RecipePlan, Reference, Step
+from kcfg.recipe.plan import BlockUse
 
 #: Output formats by file suffix; `.dot` is the Graphviz source and needs no `dot` binary.
 FORMATS = ("png", "svg", "pdf", "dot")
@@ -64,10 +67,33 @@ class GraphDrawing:
             node = prefix + name
             dot.node(node, self.label([name, f"Input {input_spec.dtype}" if input_spec.dtype != "float32" else "Input"], built, name), shape="ellipse")
             ins[name] = outs[name] = [node]
-        for entry, spec in graph.layers.items():
+        self.draw_nodes(dot, block_clusters(list(plan.steps.values())), prefix, built, ins, outs)
+        for entry, step in plan.steps.items():
+            for i, ref in enumerate(step.inputs):
+                self.edge(dot, ref, outs, ins[entry][min(i, len(ins[entry]) - 1)])
+            for key, refs in step.calls.items():
+                for ref in refs:
+                    self.edge(dot, ref, outs, ins[entry][0], key)
+            if step.spec.share is not None:
+                dot.edge(outs[step.spec.share][0], prefix + entry, style="dashed", arrowhead="none", constraint="false", label="shared")
+        graph_outputs = [node for name in plan.outputs for ref in plan.output_refs(name) for node in outs[ref.name]]
+        return [node for name in graph.inputs for node in ins[name]], graph_outputs
+
+    def draw_nodes(self, dot: graphviz.Digraph, items: list[Step | Cluster], prefix: str, built: Any, ins: dict[str, list[str]], outs: dict[str, list[str]]) -> None:
+        """Nodes of steps, each block use's steps inside a cluster of its own."""
+        for item in items:
+            if isinstance(item, Cluster):
+                with dot.subgraph(name=f"cluster_{prefix}{item.use.label}") as cluster:
+                    cluster.attr(label=f"{item.use.label} ({item.use.block})", style="rounded,dashed", color="gray50", fontname="Helvetica")
+                    self.draw_nodes(cluster, item.items, prefix, built, ins, outs)
+                continue
+            entry, spec = item.name, item.spec
             node = prefix + entry
             if spec.share is not None:
                 dot.node(node, self.label([entry, f"shares {spec.share}"], built, entry), style="rounded,dashed")
+                ins[entry] = outs[entry] = [node]
+            elif spec.op is not None:
+                dot.node(node, self.label([entry, str(spec.op), argument_text(spec.arguments.get("arguments") or {})], built, entry), style="rounded,filled", fillcolor="gray95")
                 ins[entry] = outs[entry] = [node]
             elif spec.type in self.plan.submodels and self.nested:
                 child = built.children.get(entry) if built is not None else None
@@ -77,16 +103,6 @@ class GraphDrawing:
             else:
                 dot.node(node, self.label([entry, str(spec.type), argument_text(spec.arguments)], built, entry))
                 ins[entry] = outs[entry] = [node]
-        for entry, step in plan.steps.items():
-            for i, ref in enumerate(step.inputs):
-                self.edge(dot, ref, outs, ins[entry][min(i, len(ins[entry]) - 1)])
-            for key, refs in step.calls.items():
-                for ref in refs:
-                    self.edge(dot, ref, outs, ins[entry][0], key)
-            if step.spec.share is not None:
-                dot.edge(outs[step.spec.share][0], prefix + entry, style="dashed", arrowhead="none", constraint="false", label="shared")
-        graph_outputs = [node for name in plan.outputs for node in outs[name]]
-        return [node for name in graph.inputs for node in ins[name]], graph_outputs
 
     @staticmethod
     def edge(dot: graphviz.Digraph, ref: Reference, outs: dict[str, list[str]], target: str, label: str | None = None) -> None:
@@ -96,6 +112,30 @@ class GraphDrawing:
         else:
             tag = f"[{ref.index}]" if ref.index is not None else ""
             dot.edge(sources[0], target, label=(label or "") + tag or None)
+
+
+@dataclass
+class Cluster:
+    """The steps one block use expanded into (nested uses as clusters inside)."""
+
+    use: BlockUse
+    items: list[Step | Cluster] = field(default_factory=list)
+
+
+def block_clusters(steps: list[Step]) -> list[Step | Cluster]:
+    """Steps grouped by the block uses they came from; a use's steps are consecutive in the plan."""
+    root: list[Step | Cluster] = []
+    open_: list[tuple[tuple[BlockUse, ...], list[Step | Cluster]]] = [((), root)]
+    for step in steps:
+        chain = step.origin.uses if step.origin else ()
+        while open_[-1][0] != chain[: len(open_[-1][0])]:
+            open_.pop()
+        while len(open_[-1][0]) < len(chain):
+            cluster = Cluster(chain[len(open_[-1][0])])
+            open_[-1][1].append(cluster)
+            open_.append((chain[: len(open_[-1][0]) + 1], cluster.items))
+        open_[-1][1].append(step)
+    return root
 
 
 def rendered(dot: graphviz.Digraph, fmt: str) -> bytes:

@@ -1,6 +1,7 @@
 """Importing a recipe's plugins: the one place where a recipe makes kcfg run other code.
 
-Everything a plugin module defines at top level (classes and functions), plus what it
+Everything a plugin module defines at top level (classes, functions, and callables it
+assigns to a name, such as a configured loss), plus what it
 registers with `keras.saving.register_keras_serializable`, becomes usable by name. That is
 the same set of names `kcfg validate` reads from the plugin's source without importing it.
 """
@@ -41,6 +42,13 @@ def import_plugin(spec: str, recipe_dir: Path) -> ModuleType:
     return importlib.import_module(spec)
 
 
+def defined_in(obj: Any, module: ModuleType) -> bool:
+    """Classes, functions and callable objects the module made (`contrastive_loss = loss(margin=1)`), not what it imported."""
+    if inspect.ismodule(obj) or not callable(obj):
+        return False
+    return getattr(obj, "__module__", None) == module.__name__
+
+
 def load_plugins(specs: Sequence[str], recipe_dir: Path, where: Callable[[KeyPath], Location]) -> Plugins:
     """Import every plugin; name -> class or function.
 
@@ -63,7 +71,7 @@ def load_plugins(specs: Sequence[str], recipe_dir: Path, where: Callable[[KeyPat
             problems.append(Problem(where(("plugins", i)), dotted(("plugins", i)), f"importing plugin {spec!r} failed: {type(exc).__name__}: {exc}"))
             continue
         for name, obj in vars(module).items():
-            if not name.startswith("_") and (inspect.isclass(obj) or inspect.isfunction(obj)) and obj.__module__ == module.__name__:
+            if not name.startswith("_") and defined_in(obj, module):
                 found[name] = obj
     if problems:
         raise RecipeError(problems)

@@ -1,7 +1,8 @@
 """`${...}` interpolation: recipe paths, environment variables, and the run's name and directory.
 
-Keras's own placeholders (`{epoch:02d}`: one brace, no dollar) are not touched, and
-`$${...}` writes a literal `${...}`.
+Keras's own placeholders (`{epoch:02d}`: one brace, no dollar) are not touched,
+`$${...}` writes a literal `${...}`, and `${params.NAME}` inside `blocks:` is left for
+each use of the block to fill in.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from kcfg.recipe.yaml_io import plain_scalar
 _REF = re.compile(r"\$(\$?)\{([^{}]*)\}")
 #: Variables only known when a run starts; left as written until then.
 RUN_VARIABLES = ("run_dir", "timestamp")
+#: `${params.NAME}`: a block's parameter, filled in where the block is used, not here.
+PARAMS = "params."
 #: References resolving through references: real recipes chain a few.
 MAX_REFERENCE_DEPTH = 64
 #: Characters one interpolated string may reach (`${a}${a}...` doubling at each level).
@@ -85,13 +88,18 @@ def interpolate(data: dict[str, Any], positions: dict[KeyPath, Location], variab
 
     def substitute(text: str, path: KeyPath) -> Any:
         whole = _REF.fullmatch(text)
-        if whole and not whole.group(1) and whole.group(2).strip() not in RUN_VARIABLES:
+        if whole and not whole.group(1) and whole.group(2).strip() not in RUN_VARIABLES and not whole.group(2).strip().startswith(PARAMS):
             ref = whole.group(2).strip()
             value = lookup(ref, path)
             return plain_scalar(value) if ref.startswith("env:") else value
 
         def one(match: re.Match[str]) -> str:
             ref = match.group(2).strip()
+            if ref.startswith(PARAMS):
+                if path[:1] == ("blocks",):
+                    return match.group(0)  # the block's use fills it in (kcfg/recipe/blocks.py)
+                if not match.group(1):
+                    raise LookupError(f"${{{ref}}} is a block parameter: it means something only inside `blocks:`")
             if match.group(1):
                 return match.group(0)[1:]
             if ref in RUN_VARIABLES and ref not in variables:

@@ -16,13 +16,13 @@ from kcfg.recipe.backend_checks import BackendChecker
 from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError
 from kcfg.recipe.graph_checks import GraphChecker
 from kcfg.recipe.interpolate import interpolate
-from kcfg.recipe.merge import apply_overrides, load_with_bases
+from kcfg.recipe.merge import apply_overrides, load_with_bases, without_patches
 from kcfg.recipe.object_checks import ObjectChecker
 from kcfg.recipe.plan import RecipePlan, plan_graph, plan_recipe
 from kcfg.recipe.plugin_scan import PluginNames, scan_plugins
 from kcfg.recipe.report import Report
 from kcfg.recipe.safety import SafetyChecker
-from kcfg.recipe.schema import PLUGIN_PATTERN, Graph, InputSpec, Recipe
+from kcfg.recipe.schema import PLUGIN_PATTERN, Block, Graph, InputSpec, Recipe
 from kcfg.recipe.section_checks import SectionChecker
 from kcfg.recipe.validation import validate_model
 
@@ -109,6 +109,7 @@ def load_recipe(
 def _load(file: Path, sets: Sequence[str], unsets: Sequence[str], safe: bool) -> LoadedRecipe:
     """`load_recipe`'s steps, in order."""
     data, positions = load_with_bases(file, confine=file.parent if safe else None)
+    data = without_patches(data, positions)
     if sets or unsets:
         data = apply_overrides(data, positions, list(sets), list(unsets))
     name = data["name"] if isinstance(data.get("name"), str) else file.stem
@@ -123,13 +124,36 @@ def _load(file: Path, sets: Sequence[str], unsets: Sequence[str], safe: bool) ->
     if recipe is None:
         check_graphs_alone(data, objects)
         raise RecipeError(report.sorted())
-    plan = plan_recipe(recipe)
+    plan = plan_recipe(recipe, report)
+    place_expanded_steps(plan, positions)
     GraphChecker(objects, plan).check_all()
     SectionChecker(objects, recipe).check_all()
     BackendChecker(report, recipe, plan).check_all()
     if report.has_errors:
         raise RecipeError(report.sorted())
     return LoadedRecipe(file, name, data, recipe, plan, positions, merged, safe, report.sorted(), [*sets, *(f"~{u}" for u in unsets)])
+
+
+def place_expanded_steps(plan: RecipePlan, positions: dict[KeyPath, Location]) -> None:
+    """Give each expanded step's path (`model.layers.d64_conv`) the place it was copied from.
+
+    Everything under it is where the block wrote it, except arguments whose whole value is
+    a `${params.NAME}`: those are where the use (or the block's default) gave the value.
+    Every later stage then places problems on a real line without knowing about blocks.
+    """
+    under: dict[KeyPath, list[tuple[KeyPath, Location]]] = {}
+    for path, location in positions.items():
+        if path[:1] == ("blocks",) and len(path) >= 4:
+            under.setdefault(path[:4], []).append((path[4:], location))
+    where = Report(positions, "").where
+    for graph in plan.graphs():
+        for step in graph.steps.values():
+            if step.origin is None:
+                continue
+            virtual = graph.step_path(step.name)
+            placed = {virtual + rel: location for rel, location in under.get(step.origin.written, [])}
+            placed.update({virtual + rel: where(source) for rel, source in step.origin.sources.items()})
+            positions.update(placed)
 
 
 def scan_recipe_plugins(data: dict[str, Any], recipe_dir: Path, report: Report) -> PluginNames:
@@ -156,10 +180,12 @@ def check_graphs_alone(data: dict[str, Any], objects: ObjectChecker) -> None:
         return Graph.model_validate(value)
 
     try:
-        submodels = {name: plan_graph(graph(g), ("submodels", name)) for name, g in (data.get("submodels") or {}).items()}
-        plan = RecipePlan(plan_graph(graph(data.get("model")), ("model",)), submodels)
+        blocks = {name: Block.model_validate(b) for name, b in (data.get("blocks") or {}).items()}
+        submodels = {name: plan_graph(graph(g), ("submodels", name), blocks, objects.report) for name, g in (data.get("submodels") or {}).items()}
+        plan = RecipePlan(plan_graph(graph(data.get("model")), ("model",), blocks, objects.report), submodels)
     except (ValidationError, AttributeError):
         return
+    place_expanded_steps(plan, objects.report.positions)
     GraphChecker(objects, plan).check_all()
 
 

@@ -12,6 +12,10 @@ from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError, dotted
 from kcfg.recipe.yaml_io import parse_yaml
 
 Positions = dict[KeyPath, Location]
+#: `$patch: replace` in a mapping of a recipe that `extends` another: replace the base's mapping instead of merging.
+PATCH = "$patch"
+#: Keys that say what kind of thing a mapping is; when a child changes one, its mapping replaces the base's.
+TAGS = ("source", "type")
 _SEGMENT = re.compile(r"([^\[\]]*)((?:\[\d+\])*)")
 
 
@@ -32,8 +36,15 @@ def read_file(file: Path) -> tuple[Any, Positions]:
 
 
 def deep_merge(base: Any, over: Any) -> Any:
-    """Mappings merge key by key; lists and scalars replace; a `null` in `over` removes the key."""
+    """Mappings merge key by key; lists and scalars replace; a `null` in `over` removes the key.
+
+    A mapping of `over` replaces the base's whole when it says `$patch: replace`, or when
+    it changes what kind of thing the mapping is (its `source:` or `type:`): a child that
+    swaps a synthetic source for an npz file must not keep the base's `samples:`.
+    """
     if not (isinstance(base, dict) and isinstance(over, dict)):
+        return over
+    if over.get(PATCH) == "replace" or any(tag in over and tag in base and over[tag] != base[tag] for tag in TAGS):
         return over
     merged = dict(base)
     for key, value in over.items():
@@ -44,6 +55,18 @@ def deep_merge(base: Any, over: Any) -> Any:
         else:
             merged[key] = value
     return merged
+
+
+def without_patches(data: Any, positions: Positions, path: KeyPath = ()) -> Any:
+    """`data` with its `$patch:` keys taken out, once every merge is done; a value other than `replace` is an error."""
+    if isinstance(data, list):
+        return [without_patches(item, positions, path + (i,)) for i, item in enumerate(data)]
+    if not isinstance(data, dict):
+        return data
+    if PATCH in data and data[PATCH] != "replace":
+        at = path + (PATCH,)
+        raise RecipeError([Problem(positions.get(at, Location("<recipe>")), dotted(at), f"`{PATCH}:` takes `replace` (use this mapping as written instead of merging it into the base's), got {data[PATCH]!r}")])
+    return {key: without_patches(value, positions, path + (key,)) for key, value in data.items() if key != PATCH}
 
 
 def load_with_bases(file: Path, _chain: tuple[Path, ...] = (), *, confine: Path | None = None) -> tuple[dict[str, Any], Positions]:

@@ -12,6 +12,7 @@ from kcfg.recipe.grammar import CLASS_ONLY, FUNCTIONS, KERAS_MODULES, LAMBDA_PRE
 from kcfg.recipe.plugin_scan import PluginNames
 from kcfg.recipe.report import Report
 from kcfg.recipe.suggest import did_you_mean
+from kcfg.recipe.yaml_traps import string_trap, tuple_tails
 
 _CODE = re.compile(r"lambda\b|[()\[\]{}=+*/%<>;\s-]")
 
@@ -73,7 +74,7 @@ class ObjectChecker:
         if info is not None:
             self.check_arguments(class_name, info, arguments, path)
         if category == "layers" and class_name == "Lambda" and "function" in arguments:  # at any depth (TimeDistributed(Lambda))
-            self.check_lambda_function(arguments["function"], path + ("function",))
+            self.check_function(arguments["function"], path + ("function",))
         return {"type": class_name, **arguments}
 
     def factory(self, function: str, arguments: dict[str, Any], category: str, path: KeyPath) -> Any:
@@ -90,8 +91,13 @@ class ObjectChecker:
         return {"factory": function, **arguments}
 
     def plain(self, value: Any, path: KeyPath) -> Any:
-        """Plain values may not smuggle in Keras's serialized form, whose `module` Keras would import."""
-        if isinstance(value, dict):
+        """Plain values are Keras's to judge, except Python written where YAML reads text, and Keras's
+        serialized form (`{class_name, module, config}`), whose `module` Keras would import."""
+        if isinstance(value, str):
+            trap = string_trap(value)
+            if trap:
+                self.report.error(path, trap)
+        elif isinstance(value, dict):
             if "class_name" in value and "type" not in value:
                 self.report.error(path, f"write Keras objects as {{type: {value['class_name']}, ...}}; serialized configs ({{class_name, module, config}}) are not recipe syntax")
                 return value
@@ -101,6 +107,7 @@ class ObjectChecker:
             for i, item in enumerate(value):
                 self.plain(item, path + (i,))
         return value
+
 
     # ---------------------------------------------------------------- classes and their arguments
 
@@ -120,7 +127,10 @@ class ObjectChecker:
     def check_arguments(self, class_name: str, info: ClassInfo, kwargs: dict[str, Any], path: KeyPath, *, reserved: tuple[str, ...] = ()) -> None:
         """Every keyword must be a constructor argument; required ones must be present."""
         misspelt: set[str] = set()
+        tails = tuple_tails(kwargs)
         for arg in kwargs:
+            if arg in tails:
+                continue  # the rest of `(3, 3)`, reported on its first part
             if arg not in info.args and not info.open:
                 hint = did_you_mean(arg, [*info.args, *reserved])
                 misspelt.add(hint.partition("'")[2].rpartition("'")[0])
@@ -129,13 +139,13 @@ class ObjectChecker:
             if arg not in kwargs and arg not in misspelt:
                 self.report.error(path, f"{class_name} needs argument {arg!r}")
 
-    def check_lambda_function(self, function: Any, path: KeyPath) -> None:
-        """Lambda functions are names (`keras.ops.square`, a plugin's function), never code."""
+    def check_function(self, function: Any, path: KeyPath, owner: str = "Lambda") -> None:
+        """A `Lambda`'s or an `op:` entry's function: a name (`keras.ops.square`, a plugin's function), never code."""
         if not isinstance(function, str):
-            self.report.error(path, "Lambda's function must be a name such as keras.ops.square")
+            self.report.error(path, f"{owner}'s function must be a name such as keras.ops.square")
             return
         if _CODE.search(function) or ":" in function:
-            self.report.error(path, f"Lambda's function must name a function, not contain code: {function!r} (use keras.ops.*, keras.activations.* or a plugin function)")
+            self.report.error(path, f"{owner}'s function must name a function, not contain code: {function!r} (use keras.ops.*, keras.activations.* or a plugin function)")
             return
         for prefix, section in LAMBDA_PREFIXES.items():
             if function.startswith(prefix):
@@ -144,4 +154,4 @@ class ObjectChecker:
                     self.report.error(path, f"unknown function {function!r}{did_you_mean(attr, string_names(section))}")
                 return
         if not self.plugins.knows(function.rsplit(".", 1)[-1]):
-            self.report.error(path, f"Lambda function {function!r} is not allowed: use keras.ops.*, keras.activations.* or a function a plugin defines")
+            self.report.error(path, f"{owner} function {function!r} is not allowed: use keras.ops.*, keras.activations.* or a function a plugin defines")

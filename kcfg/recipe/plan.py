@@ -3,73 +3,26 @@
 The rules of RECIPE.md section 3 are applied here once: `input:` or the default (the
 previous entry; for the first entry, the model's input), `name[i]` outputs, `call:`
 keywords that name entries, `share:`, the outputs, and a build order in which every
-entry comes after what it reads. Checks, builder and plot read the plan instead of
-deriving it again.
+entry comes after what it reads. Blocks (section 4.1) are expanded here too
+(`blocks.py`), so checks, builder and plot all see the expanded steps, each of which
+remembers where it was written (`Step.origin`). They read the plan instead of deriving
+it again.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
 
+from kcfg.recipe.blocks import GraphWalk
 from kcfg.recipe.errors import KeyPath
-from kcfg.recipe.schema import Graph, LayerSpec, Recipe
+from kcfg.recipe.report import Report
+from kcfg.recipe.schema import Block, Graph, Recipe
+from kcfg.recipe.steps import BlockUse, InputRule, Origin, Reference, Step, call_references, input_texts
 
-_INDEXED = re.compile(r"^(?P<name>.+)\[(?P<index>\d+)\]$")
-
-#: How an entry's positional input was decided (said in errors about it).
-InputRule = Literal["input", "previous entry", "model input", "keywords only"]
-
-
-@dataclass(frozen=True)
-class Reference:
-    """`name` or `name[i]`: output `i` of an entry with several outputs."""
-
-    name: str
-    index: int | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> Reference:
-        match = _INDEXED.match(text)
-        if match:
-            return cls(match["name"], int(match["index"]))
-        return cls(text)
-
-    def __str__(self) -> str:
-        return self.name if self.index is None else f"{self.name}[{self.index}]"
-
-
-def call_references(call: dict[str, Any] | None) -> dict[str, list[Reference]]:
-    """`call:` keywords whose values name entries (a string, or a list of strings)."""
-    refs: dict[str, list[Reference]] = {}
-    for key, value in (call or {}).items():
-        if isinstance(value, str):
-            refs[key] = [Reference.parse(value)]
-        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            refs[key] = [Reference.parse(v) for v in value]
-    return refs
-
-
-@dataclass(frozen=True)
-class Step:
-    """One layer entry as the builder will call it."""
-
-    name: str
-    spec: LayerSpec
-    inputs: tuple[Reference, ...]  # positional: one tensor, or a list for merge layers
-    rule: InputRule
-    calls: dict[str, list[Reference]]  # `call:` keywords that name entries
-
-    def reads(self) -> list[tuple[KeyPath, Reference]]:
-        """Every entry this step reads, with the key (under the entry) that names it."""
-        found: list[tuple[KeyPath, Reference]] = [(("input",), ref) for ref in self.inputs]
-        found += [(("call", key), ref) for key, refs in self.calls.items() for ref in refs]
-        return found
-
-    def depends_on(self) -> list[str]:
-        """Entries that must exist before this one: what it reads and the layer it shares."""
-        return [ref.name for _, ref in self.reads()] + ([self.spec.share] if self.spec.share else [])
+__all__ = [
+    "BlockUse", "GraphPlan", "InputRule", "Origin", "RecipePlan", "Reference", "Step",
+    "build_order", "call_references", "input_texts", "output_names", "plan_graph", "plan_recipe",
+]
 
 
 @dataclass(frozen=True)
@@ -78,12 +31,19 @@ class GraphPlan:
 
     path: KeyPath
     graph: Graph
-    steps: dict[str, Step]  # recipe order
-    outputs: list[str]
+    steps: dict[str, Step]  # recipe order, blocks expanded
+    outputs: list[str]  # as written: layer entries, inputs, or block uses
     order: list[str] = field(default_factory=list)  # build order
+    uses: dict[str, list[Reference]] = field(default_factory=dict)  # block use entry -> the outputs it stands for
+    blocks_used: frozenset[str] = frozenset()
 
     def step_path(self, name: str) -> KeyPath:
+        """Where errors about step `name` go; an expanded step's path is placed on its block's lines by `LoadedRecipe`."""
         return self.path + ("layers", name)
+
+    def output_refs(self, name: str) -> list[Reference]:
+        """What an output name stands for: a block use's outputs, else the entry itself."""
+        return self.uses.get(name, [Reference(name)])
 
 
 @dataclass(frozen=True)
@@ -93,22 +53,13 @@ class RecipePlan:
     model: GraphPlan
     submodels: dict[str, GraphPlan]
 
+    def graphs(self) -> list[GraphPlan]:
+        return [self.model, *self.submodels.values()]
+
 
 def output_names(graph: Graph) -> list[str]:
     """The graph's outputs: `outputs`, or the last layer."""
     return list(graph.outputs) if graph.outputs else [next(reversed(graph.layers))]
-
-
-def plan_step(graph: Graph, name: str, previous: str | None) -> Step:
-    spec = graph.layers[name]
-    calls = call_references(spec.call)
-    if spec.input is not None:
-        return Step(name, spec, tuple(map(Reference.parse, spec.input)), "input", calls)
-    if calls:
-        return Step(name, spec, (), "keywords only", calls)
-    if previous is not None:
-        return Step(name, spec, (Reference(previous),), "previous entry", calls)
-    return Step(name, spec, tuple(Reference(i) for i in graph.inputs), "model input", calls)
 
 
 def build_order(steps: dict[str, Step], inputs: set[str]) -> list[str]:
@@ -136,14 +87,20 @@ def build_order(steps: dict[str, Step], inputs: set[str]) -> list[str]:
     return order
 
 
-def plan_graph(graph: Graph, path: KeyPath) -> GraphPlan:
-    names = list(graph.layers)
-    steps = {name: plan_step(graph, name, previous) for name, previous in zip(names, [None, *names])}
-    return GraphPlan(path, graph, steps, output_names(graph), build_order(steps, set(graph.inputs)))
+def plan_graph(graph: Graph, path: KeyPath, blocks: dict[str, Block] | None = None, report: Report | None = None) -> GraphPlan:
+    """One graph planned; misuses of blocks go to `report` (None once the recipe is known to be valid)."""
+    walk = GraphWalk(blocks or {}, path, report)
+    steps, uses = walk.plan(list(graph.inputs), graph.layers)
+    return GraphPlan(path, graph, steps, output_names(graph), build_order(steps, set(graph.inputs)), uses, frozenset(walk.used))
 
 
-def plan_recipe(recipe: Recipe) -> RecipePlan:
-    return RecipePlan(
-        plan_graph(recipe.model, ("model",)),
-        {name: plan_graph(graph, ("submodels", name)) for name, graph in recipe.submodels.items()},
-    )
+def plan_recipe(recipe: Recipe, report: Report | None = None) -> RecipePlan:
+    """`model` and every submodel planned, blocks expanded; blocks nothing uses are a warning."""
+    graphs: dict[KeyPath, Graph] = {("model",): recipe.model, **{("submodels", name): graph for name, graph in recipe.submodels.items()}}
+    plans = {path: plan_graph(graph, path, recipe.blocks, report) for path, graph in graphs.items()}
+    if report is not None:
+        used = frozenset().union(*(plan.blocks_used for plan in plans.values()))
+        for name in recipe.blocks:
+            if name not in used:
+                report.warn(("blocks", name), f"block {name!r} is not used: no layer entry says `block: {name}`")
+    return RecipePlan(plans.pop(("model",)), {str(path[1]): plan for path, plan in plans.items()})

@@ -17,7 +17,7 @@ from kcfg.recipe.catalog import ClassInfo
 
 @dataclass
 class PluginNames:
-    """Top-level classes (with constructor arguments) and functions of the scanned plugins."""
+    """Top-level classes (with constructor arguments), functions and assigned names of the scanned plugins."""
 
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     functions: set[str] = field(default_factory=set)
@@ -82,4 +82,17 @@ def scan_plugins(specs: list[str], recipe_dir: Path) -> PluginNames:
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 names.functions.add(node.name)
                 names.signatures[node.name] = _arguments_info(node.args)
+            else:
+                names.functions.update(assigned_names(node))
     return names
+
+
+def assigned_names(node: ast.stmt) -> list[str]:
+    """Module-level names bound by assignment (`contrastive_loss = loss(margin=1)`), which may be callables."""
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        targets = [node.target]
+    else:
+        return []
+    return [target.id for target in targets if isinstance(target, ast.Name) and not target.id.startswith("_")]

@@ -12,6 +12,7 @@ class Report:
         self.positions = positions
         self.source = source
         self.problems: list[Problem] = []
+        self._said: set[tuple[Location, str, str]] = set()
 
     def where(self, path: KeyPath) -> Location:
         """The location of `path`, or of its nearest written parent."""
@@ -21,10 +22,17 @@ class Report:
 
     def error(self, path: KeyPath, message: str, *, key: KeyPath | None = None) -> None:
         """Report at `path`'s location under the dotted name of `key` (default: `path`)."""
-        self.problems.append(Problem(self.where(path), dotted(path if key is None else key), message))
+        self.add(Problem(self.where(path), dotted(path if key is None else key), message))
 
     def warn(self, path: KeyPath, message: str, *, key: KeyPath | None = None) -> None:
-        self.problems.append(Problem(self.where(path), dotted(path if key is None else key), message, "warning"))
+        self.add(Problem(self.where(path), dotted(path if key is None else key), message, "warning"))
+
+    def add(self, problem: Problem) -> None:
+        """Keep one of the same message at the same place: a block used three times has one wrong line, not three."""
+        said = (problem.location, problem.message, problem.severity)
+        if said not in self._said:
+            self._said.add(said)
+            self.problems.append(problem)
 
     def sorted(self) -> list[Problem]:
         """Problems in file order, so a reader can walk down the recipe."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -10,6 +11,7 @@ from kcfg.recipe.errors import KeyPath
 from kcfg.recipe.report import Report
 from kcfg.recipe.schema import PATTERN_HINTS, Recipe, UnknownKey
 from kcfg.recipe.suggest import did_you_mean
+from kcfg.recipe.yaml_traps import string_trap
 
 _NOUNS = {
     "int_type": "an integer",
@@ -66,6 +68,9 @@ def data_path(data: Any, loc: tuple[Any, ...], missing: bool = False) -> KeyPath
 def _message(error: dict[str, Any]) -> str:
     kind, value, ctx = error["type"], error["input"], error.get("ctx") or {}
     if kind in _NOUNS:
+        trap = string_trap(value) if isinstance(value, str) else None
+        if trap:
+            return f"expected {_NOUNS[kind]}: {trap}"
         hint = f"; write {{type: {value}, ...}}" if kind == "model_type" and isinstance(value, str) and value[:1].isupper() else ""
         return f"expected {_NOUNS[kind]}, got {describe(value)}{hint}"
     if kind == "literal_error":
@@ -90,11 +95,16 @@ def _message(error: dict[str, Any]) -> str:
     return message[0].lower() + message[1:] if message[:1].isupper() and not message[1:2].isupper() else message
 
 
-def report_validation_error(exc: ValidationError, data: Any, report: Report) -> None:
-    """Add one problem per distinct place; union branches at one place merge into one line."""
+def report_validation_error(exc: ValidationError, data: Any, report: Report, place: Callable[[KeyPath], KeyPath] | None = None) -> None:
+    """Add one problem per distinct place; union branches at one place merge into one line.
+
+    `place` maps a path in `data` to where it was written in the recipe (a block's layer,
+    validated after its parameters were filled in); by default `data` is the recipe.
+    """
     by_path: dict[KeyPath, list[Any]] = {}  # pydantic ErrorDetails
     for error in exc.errors(include_url=False):
-        by_path.setdefault(data_path(data, error["loc"], error["type"] == "missing"), []).append(error)
+        path = data_path(data, error["loc"], error["type"] == "missing")
+        by_path.setdefault(place(path) if place else path, []).append(error)
     for path, errors in by_path.items():
         deeper = any(other[: len(path)] == path and len(other) > len(path) for other in by_path)
         if deeper and all(e["type"] in _NOUNS for e in errors):

@@ -16,6 +16,7 @@ import yaml
 
 from kcfg.recipe.errors import KeyPath, Location, Problem, RecipeError, dotted
 from kcfg.recipe.yaml_bounds import TooLarge, check_expansion
+from kcfg.recipe.yaml_traps import flow_list_hint
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN = "tag:kcfg:plain"
@@ -179,7 +180,9 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, Location]]:
         mark = exc.problem_mark or exc.context_mark
         where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
         message = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise RecipeError([Problem(where, "", f"YAML syntax error: {message}")]) from None
+        lines = text.splitlines()
+        written = lines[mark.line] if mark and mark.line < len(lines) else ""
+        raise RecipeError([Problem(where, "", f"YAML syntax error: {message}{flow_list_hint(written)}")]) from None
     except yaml.YAMLError as exc:
         raise RecipeError([Problem(Location(source), "", f"YAML error: {exc}")]) from None
     if len(nodes) > 1:

@@ -16,15 +16,16 @@ import keras
 
 import kcfg.run.losses  # noqa: F401 - registers the y_pred loss that compiled models refer to
 from kcfg.builder import ObjectFactory
-from kcfg.recipe import Recipe, plain
+from kcfg.recipe import Recipe, plain, plan_recipe
 from kcfg.recipe.grammar import FUNCTIONS, factory_calls
 
 
 def recipe_functions(recipe: Recipe, factory: ObjectFactory) -> dict[str, Any]:
-    """Bare name -> function, for every `Lambda` function in the recipe's graphs."""
+    """Bare name -> function, for every `Lambda` function in the recipe's graphs (blocks expanded)."""
     functions = {}
-    for graph in [recipe.model, *recipe.submodels.values()]:
-        for spec in graph.layers.values():
+    for graph in plan_recipe(recipe).graphs():
+        for step in graph.steps.values():
+            spec = step.spec
             name = spec.arguments.get("function") if spec.type == "Lambda" else None
             if isinstance(name, str):
                 function = factory.function(name)
@@ -34,7 +35,8 @@ def recipe_functions(recipe: Recipe, factory: ObjectFactory) -> dict[str, Any]:
 
 def factory_products(recipe: Recipe, factory: ObjectFactory) -> dict[str, Any]:
     """Name -> what each `{factory: ...}` of the recipe returns, made again as the recipe says."""
-    written = [plain(dict(recipe.compile or {})), plain(recipe.callbacks), *(spec.arguments for graph in [recipe.model, *recipe.submodels.values()] for spec in graph.layers.values())]
+    layers = [step.spec.arguments for graph in plan_recipe(recipe).graphs() for step in graph.steps.values()]
+    written = [plain(dict(recipe.compile or {})), plain(recipe.callbacks), *layers]
     for call in factory_calls(written):
         factory.build(call, FUNCTIONS)
     return factory.products

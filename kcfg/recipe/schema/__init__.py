@@ -23,13 +23,13 @@ from kcfg.recipe.schema.data import (
     PythonSource,
     SyntheticSource,
 )
-from kcfg.recipe.schema.graph import Graph, InputSpec, LayerSpec
+from kcfg.recipe.schema.graph import Block, Graph, InputSpec, LayerSpec
 from kcfg.recipe.schema.recipe import Recipe, json_schema
 from kcfg.recipe.schema.runtime import DistributeSpec, Runtime
 from kcfg.recipe.schema.training import Compile, Evaluate, Fit
 
 __all__ = [
-    "PATTERN_HINTS", "PLUGIN_PATTERN", "Compile", "CsvSource", "Data", "DataSource", "DistributeSpec", "Evaluate", "Fit",
+    "PATTERN_HINTS", "PLUGIN_PATTERN", "Block", "Compile", "CsvSource", "Data", "DataSource", "DistributeSpec", "Evaluate", "Fit",
     "Graph", "ImagesSource", "InputSpec", "KerasObject", "KerasSource", "LayerSpec", "NpzSource", "PythonSource", "Recipe",
     "Runtime", "Section", "SyntheticSource", "UnknownKey", "json_schema", "plain",
 ]

@@ -110,8 +110,8 @@ ObjectRef = Annotated[
 ]
 
 
-def _as_list(value: Any) -> Any:
+def as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-NameList = Annotated[list[str], BeforeValidator(_as_list, json_schema_input_type=Union[str, list[str]])]
+NameList = Annotated[list[str], BeforeValidator(as_list, json_schema_input_type=Union[str, list[str]])]

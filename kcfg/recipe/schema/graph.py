@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from kcfg.recipe.schema.base import NameList, PositiveInt, Section
+from kcfg.recipe.schema.base import NameList, PositiveInt, Section, as_list
 
 
 class InputSpec(Section):
@@ -26,6 +26,9 @@ def _shape_shorthand(value: Any) -> Any:
 
 
 InputEntry = Annotated[InputSpec, BeforeValidator(_shape_shorthand, json_schema_input_type=Union[InputSpec, list[int | None]])]
+#: `input:` names; an `op:` entry's may also hold numbers and lists (one list argument, as `ops.concatenate` takes).
+InputItem = Union[str, int, float, list[Union[str, int, float]]]
+InputList = Annotated[list[InputItem], BeforeValidator(as_list, json_schema_input_type=Union[str, list[InputItem]])]
 
 
 Split = Literal["train", "validation", "test"]
@@ -43,10 +46,13 @@ class LayerSpec(Section):
 
     model_config = ConfigDict(extra="allow", strict=True, frozen=True, defer_build=True)
     type: str | None = Field(None, description="A keras.layers class, a submodel's name, or a plugin's class.")
-    input: NameList | None = Field(None, description="Layer or input name(s) feeding this layer; default: the previous layer.")
+    input: InputList | None = Field(None, description="Layer or input name(s) feeding this layer; default: the previous layer. An `op:` entry may also take numbers.")
     call: dict[str, Any] | None = Field(None, description="Keyword arguments of the layer's call; strings name layers.")
     share: str | None = Field(None, description="Call the very same layer object (shared weights) on this entry's input.")
     adapt: Split | AdaptSpec | None = Field(None, description="Adapt this preprocessing layer (Normalization, StringLookup, ...) on the values that reach it from a data split, before training.")
+    block: str | None = Field(None, description="Use a block of `blocks:` here, expanded in place; other keys are its parameters.")
+    repeat: PositiveInt | str | None = Field(None, description="With `block:`: that many copies, each reading the one before; inside a block also `${params.NAME}`.")
+    op: str | None = Field(None, description="Call a keras.ops (or plugin) function on `input:` instead of a layer; its keyword arguments under `arguments:`.")
 
     @property
     def arguments(self) -> dict[str, Any]:
@@ -61,3 +67,12 @@ class Graph(Section):
     inputs: dict[str, InputEntry] = Field(min_length=1, description="Named inputs; `img: [32, 32, 3]` is shorthand for `{shape: [...]}`.")
     layers: dict[str, LayerSpec] = Field(min_length=1, description="Ordered layers; each key is the Keras layer name.")
     outputs: NameList | None = Field(None, description="Output layer name(s); default: the last layer.")
+
+
+class Block(Section):
+    """A parameterised fragment of layers, copied into a graph wherever an entry says `block: NAME`."""
+
+    params: dict[str, Any] = Field(default_factory=dict, description="Parameters and their defaults, used as `${params.NAME}` in the layers; `null` (or no value) means every use must give it.")
+    inputs: NameList = Field(default_factory=lambda: ["x"], min_length=1, description="Names the fragment's layers read; a use's `input:` gives them, in order.")
+    layers: dict[str, LayerSpec] = Field(min_length=1, description="Ordered layers, as in a graph; expanded as `<entry>_<layer>`.")
+    outputs: NameList | None = Field(None, description="The fragment's output layer(s); default: the last layer.")

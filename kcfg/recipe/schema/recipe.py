@@ -8,7 +8,7 @@ from pydantic import Field
 
 from kcfg.recipe.schema.base import PLUGIN_PATTERN, KerasObject, Section, Seed
 from kcfg.recipe.schema.data import Data
-from kcfg.recipe.schema.graph import Graph
+from kcfg.recipe.schema.graph import Block, Graph
 from kcfg.recipe.schema.runtime import Runtime
 from kcfg.recipe.schema.training import Compile, Evaluate, Fit
 
@@ -27,6 +27,7 @@ class Recipe(Section):
     plugins: list[Annotated[str, Field(pattern=PLUGIN_PATTERN)]] = Field(default_factory=list, description="Python modules (or .py files) to import before building.")
     model: Graph = Field(description="The layer graph; required unless a base recipe (`extends`) gives it.")
     submodels: dict[str, Graph] = Field(default_factory=dict, description="Named layer graphs usable as layer types.")
+    blocks: dict[str, Block] = Field(default_factory=dict, description="Named, parameterised layer fragments, expanded in place where an entry says `block: NAME`.")
     data: Data | None = Field(None, description="Training, validation and test data.")
     compile: Compile | None = Field(None, description="Model.compile options.")
     fit: Fit = Field(default_factory=Fit, description="Model.fit options.")
