@@ -17,6 +17,7 @@ from kcfg.cli.show import show
 from kcfg.cli.smoke import smoke
 from kcfg.cli.summary import summary
 from kcfg.cli.train import train
+from kcfg.cli.tune import tune
 from kcfg.cli.validate import validate
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ app.command()(predict)
 app.command()(smoke)
 app.command()(schema)
 app.command("import")(import_model)
+app.command()(tune)
 
 
 def _version(value: bool) -> None:

@@ -22,6 +22,7 @@ from kcfg.recipe.plugin_scan import PluginNames, scan_plugins
 from kcfg.recipe.report import Report
 from kcfg.recipe.schema import PLUGIN_PATTERN, Graph, InputSpec, Recipe
 from kcfg.recipe.section_checks import SectionChecker
+from kcfg.recipe.tune_checks import TuneChecker
 from kcfg.recipe.validation import validate_model
 
 
@@ -122,7 +123,9 @@ def _load(file: Path, sets: Sequence[str], unsets: Sequence[str], safe: bool) ->
         raise RecipeError(report.sorted())
     plan = plan_recipe(recipe)
     GraphChecker(objects, plan).check_all()
-    SectionChecker(objects, recipe).check_all()
+    sections = SectionChecker(objects, recipe)
+    sections.check_all()
+    TuneChecker(sections, data).check_all()
     if report.has_errors:
         raise RecipeError(report.sorted())
     return LoadedRecipe(file, name, data, recipe, plan, positions, merged, report.sorted(), [*sets, *(f"~{u}" for u in unsets)])

@@ -1,14 +1,38 @@
-"""The run stage: data, compile, fit, callbacks, run directories, smoke tests, trained runs.
+"""The run stage: data, compile, fit, callbacks, run directories, smoke tests, trained runs, searches.
 
-The CLI uses only these names; everything here imports Keras, so import it after the
-quiet TensorFlow import.
+The CLI uses only these names. Each loads on first use (PEP 562), so commands that only
+read run directories (`kcfg runs`, `kcfg diff`) start without TensorFlow; a name whose
+module trains or loads models imports Keras, so use those after the quiet TensorFlow import.
 """
 
-from kcfg.run.feeding import FeedError
-from kcfg.run.run_dir import RunDir, RunDirError
-from kcfg.run.smoke import SmokeResult, smoke
-from kcfg.run.train import TrainingFailed
-from kcfg.run.trained import TrainedRun, find_run
-from kcfg.run.training import Training, TrainingRequest
+from __future__ import annotations
 
-__all__ = ["FeedError", "RunDir", "RunDirError", "SmokeResult", "TrainedRun", "Training", "TrainingFailed", "TrainingRequest", "find_run", "smoke"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kcfg.run.feeding import FeedError
+    from kcfg.run.run_dir import RunDir, RunDirError
+    from kcfg.run.smoke import SmokeResult, smoke
+    from kcfg.run.train import TrainingFailed
+    from kcfg.run.trained import TrainedRun, find_run
+    from kcfg.run.training import Training, TrainingRequest
+    from kcfg.run.tune import SearchFailed, SearchInterrupted, SearchOutcome, TuneError, TuneRequest, run_search
+
+#: Public name -> the module of this stage that defines it.
+_MODULES = {
+    "FeedError": "feeding", "RunDir": "run_dir", "RunDirError": "run_dir", "SmokeResult": "smoke", "smoke": "smoke",
+    "TrainingFailed": "train", "TrainedRun": "trained", "find_run": "trained", "Training": "training",
+    "TrainingRequest": "training", "SearchFailed": "tune", "SearchInterrupted": "tune", "SearchOutcome": "tune", "TuneError": "tune", "TuneRequest": "tune", "run_search": "tune",
+}
+
+__all__ = [
+    "FeedError", "RunDir", "RunDirError", "SearchFailed", "SearchInterrupted", "SearchOutcome", "SmokeResult", "TrainedRun", "Training", "TrainingFailed",
+    "TrainingRequest", "TuneError", "TuneRequest", "find_run", "run_search", "smoke",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULES:
+        raise AttributeError(f"module 'kcfg.run' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"kcfg.run.{_MODULES[name]}"), name)

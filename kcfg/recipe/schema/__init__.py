@@ -27,9 +27,10 @@ from kcfg.recipe.schema.graph import Graph, InputSpec, LayerSpec
 from kcfg.recipe.schema.recipe import Recipe, json_schema
 from kcfg.recipe.schema.runtime import DistributeSpec, Runtime
 from kcfg.recipe.schema.training import Compile, Evaluate, Fit
+from kcfg.recipe.schema.tune import ChoiceRange, FloatRange, IntRange, Objective, SpaceRange, Tune, objective_direction
 
 __all__ = [
     "PATTERN_HINTS", "PLUGIN_PATTERN", "Compile", "CsvSource", "Data", "DataSource", "DistributeSpec", "Evaluate", "Fit",
-    "Graph", "ImagesSource", "InputSpec", "KerasObject", "KerasSource", "LayerSpec", "NpzSource", "PythonSource", "Recipe",
-    "Runtime", "Section", "SyntheticSource", "UnknownKey", "json_schema", "plain",
+    "ChoiceRange", "FloatRange", "Graph", "ImagesSource", "IntRange", "Objective", "SpaceRange", "Tune", "InputSpec", "KerasObject", "KerasSource", "LayerSpec", "NpzSource", "PythonSource", "Recipe",
+    "Runtime", "Section", "SyntheticSource", "UnknownKey", "json_schema", "objective_direction", "plain",
 ]
