@@ -9,9 +9,11 @@ import typer
 
 from kcfg import __version__
 from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, debug_requested
+from kcfg.cli.curves import curves
 from kcfg.cli.evaluate import evaluate, predict
 from kcfg.cli.import_model import import_model
 from kcfg.cli.plot import plot
+from kcfg.cli.runs import runs
 from kcfg.cli.schema import schema
 from kcfg.cli.show import show
 from kcfg.cli.smoke import smoke
@@ -39,6 +41,8 @@ app.command()(smoke)
 app.command()(schema)
 app.command("import")(import_model)
 app.command()(tune)
+app.command()(runs)
+app.command()(curves)
 
 
 def _version(value: bool) -> None:
