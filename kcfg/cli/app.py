@@ -10,6 +10,7 @@ import typer
 from kcfg import __version__
 from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, debug_requested
 from kcfg.cli.curves import curves
+from kcfg.cli.diff import diff
 from kcfg.cli.evaluate import evaluate, predict
 from kcfg.cli.import_model import import_model
 from kcfg.cli.plot import plot
@@ -43,6 +44,7 @@ app.command("import")(import_model)
 app.command()(tune)
 app.command()(runs)
 app.command()(curves)
+app.command()(diff)
 
 
 def _version(value: bool) -> None:

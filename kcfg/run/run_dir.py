@@ -147,5 +147,6 @@ def new_manifest(recipe_file: Path, overrides: list[str], timestamp: str, seed: 
 def start(path: Path, *, overwrite: bool, recipe_file: Path, overrides: list[str], timestamp: str, seed: int | None, argv: list[str]) -> RunDir:
     """A new run directory with its manifest."""
     run = create(path, overwrite=overwrite)
-    run.write_json("manifest.json", new_manifest(recipe_file, overrides, timestamp, seed, argv))
+    # run_dir: the text `${run_dir}` became in recipe.yaml, so `kcfg diff` can tell it from real changes
+    run.write_json("manifest.json", {**new_manifest(recipe_file, overrides, timestamp, seed, argv), "run_dir": str(path)})
     return run
