@@ -14,6 +14,7 @@ from kcfg.cli.diff import diff
 from kcfg.cli.evaluate import evaluate, predict
 from kcfg.cli.import_model import import_model
 from kcfg.cli.plot import plot
+from kcfg.cli.report import report
 from kcfg.cli.runs import runs
 from kcfg.cli.schema import schema
 from kcfg.cli.show import show
@@ -45,6 +46,7 @@ app.command()(tune)
 app.command()(runs)
 app.command()(curves)
 app.command()(diff)
+app.command()(report)
 
 
 def _version(value: bool) -> None:

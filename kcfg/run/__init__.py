@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from kcfg.run.curves import CurvesError, draw_curves
     from kcfg.run.diff import diff_lines, diff_side
     from kcfg.run.feeding import FeedError
+    from kcfg.run.report import report_html
     from kcfg.run.run_dir import RunDir, RunDirError
     from kcfg.run.runs_table import RunRow, run_rows, runs_text
     from kcfg.run.smoke import SmokeResult, smoke
@@ -24,14 +25,14 @@ if TYPE_CHECKING:
 
 #: Public name -> the module of this stage that defines it.
 _MODULES = {
-    "CurvesError": "curves", "draw_curves": "curves", "diff_lines": "diff", "diff_side": "diff", "FeedError": "feeding", "RunDir": "run_dir", "RunDirError": "run_dir", "RunRow": "runs_table", "run_rows": "runs_table", "runs_text": "runs_table", "SmokeResult": "smoke", "smoke": "smoke",
+    "CurvesError": "curves", "draw_curves": "curves", "diff_lines": "diff", "diff_side": "diff", "FeedError": "feeding", "report_html": "report", "RunDir": "run_dir", "RunDirError": "run_dir", "RunRow": "runs_table", "run_rows": "runs_table", "runs_text": "runs_table", "SmokeResult": "smoke", "smoke": "smoke",
     "TrainingFailed": "train", "TrainedRun": "trained", "find_run": "trained", "Training": "training",
     "TrainingRequest": "training", "SearchFailed": "tune", "SearchInterrupted": "tune", "SearchOutcome": "tune", "TuneError": "tune", "TuneRequest": "tune", "run_search": "tune",
 }
 
 __all__ = [
     "CurvesError", "FeedError", "RunDir", "RunDirError", "RunRow", "SearchFailed", "SearchInterrupted", "SearchOutcome", "SmokeResult", "TrainedRun", "Training", "TrainingFailed",
-    "TrainingRequest", "TuneError", "TuneRequest", "diff_lines", "diff_side", "draw_curves", "find_run", "run_rows", "run_search", "runs_text", "smoke",
+    "TrainingRequest", "TuneError", "TuneRequest", "diff_lines", "diff_side", "draw_curves", "find_run", "report_html", "run_rows", "run_search", "runs_text", "smoke",
 ]
 
 
