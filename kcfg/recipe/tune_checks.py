@@ -75,6 +75,20 @@ class TuneChecker:
         self.check_objective(tune)
         for text, spec in tune.space.items():
             self.check_space_entry(text, spec, tune)
+        self.check_nesting(list(tune.space))
+
+    def check_nesting(self, texts: list[str]) -> None:
+        """A path inside another searched path would be set on a value the other may have replaced."""
+        paths = {}
+        for text in texts:
+            try:
+                paths[text] = parse_override_path(text)
+            except ValueError:
+                continue  # reported with its entry
+        for inner, path in paths.items():
+            for outer, prefix in paths.items():
+                if inner != outer and path[: len(prefix)] == prefix:
+                    self.report.error(("tune", "space", inner), f"{inner!r} lies inside {outer!r}, which the search also sets: search one of them, or write the inner values into the choices of {outer!r}")
 
     def check_objective(self, tune: Tune) -> None:
         path = ("tune", "objective", "metric")

@@ -29,6 +29,8 @@ from kcfg.run.trial_run import QUIET_FIT, TrialTraining, best_epoch_value
 #: KerasTuner keeps its Oracle and trial states here, inside the search directory.
 TUNER_FOLDER = "tuner"
 TRIALS_FOLDER = "trials"
+#: A trial trains the recipe without its search: its values may move paths the space names.
+TRIAL_UNSETS = "tune"
 
 
 @dataclass
@@ -111,7 +113,7 @@ class RecipeTuner(BaseTuner):
             seed = plan.loaded.recipe.seed
             reseeded = [f"seed={seed + execution}"] if execution and seed is not None else []
             training = TrialTraining(
-                plan.loaded.file, plan.trial_path(trial.trial_id, execution), [*sets, *reseeded], plan.unsets, plan.safe, plan.argv,
+                plan.loaded.file, plan.trial_path(trial.trial_id, execution), [*sets, *reseeded], [*plan.unsets, TRIAL_UNSETS], plan.safe, plan.argv,
                 warm_start=plan.trial_path(previous, execution) if previous else None,
             )
             scores.append(self.train(trial.trial_id, training))
@@ -146,7 +148,8 @@ class RecipeTuner(BaseTuner):
         super().on_trial_end(trial)  # the Oracle scores and saves it
         if self.plan.quiet or self.is_worker:
             print(self.trial_line(trial), flush=True)
-        self.after_trial(self)
+        if not self.is_worker:  # a worker's Oracle is the chief's, over gRPC: the chief writes the results
+            self.after_trial(self)
 
     def trial_line(self, trial: Any) -> str:
         """`trial 03 completed: val_accuracy=0.9861 (best 0.9875, trial 01); units=96 (12 s)`: one line for logs."""
