@@ -102,7 +102,7 @@ def run_rows(root: Path) -> tuple[list[RunRow], list[str]]:
 
 
 def metrics_text(metrics: dict[str, float]) -> str:
-    return " ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items()))
+    return " ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()))
 
 
 def runs_text(rows: list[RunRow]) -> str:
