@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -155,3 +156,17 @@ def test_diff_of_recipes_lists_changed_added_and_removed_keys(write, capsys: pyt
     ]
     result = run_kcfg("diff", str(a), str(REPO / "nowhere.yaml"))
     assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_the_run_face_gives_each_name_it_lists_in_a_fresh_process() -> None:
+    """The face loads on first use; a function named like its module (`smoke`) is still the function."""
+    code = (
+        "import inspect, kcfg.run\n"
+        "from kcfg.run import SmokeResult\n"
+        "names = {n: getattr(kcfg.run, n) for n in kcfg.run.__all__}\n"
+        "assert not [n for n, v in names.items() if inspect.ismodule(v)], names\n"
+        "from kcfg.run import smoke\n"
+        "assert inspect.isfunction(smoke)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr

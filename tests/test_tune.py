@@ -116,6 +116,17 @@ def test_each_trial_is_a_run_and_best_yaml_is_the_best_trial(write, tmp_path: Pa
 
 
 @pytest.mark.slow
+def test_several_executions_of_a_trial_are_reseeded_runs_and_their_mean_is_the_objective(write, tmp_path: Path) -> None:
+    recipe = search_recipe(write, trials=1, epochs=2).read_text().replace("  max_trials: 1", "  max_trials: 1\n  executions_per_trial: 2")
+    directory = tmp_path / "search"
+    search(write("twice.yaml", recipe), directory)
+    first, second = directory / "trials" / "0", directory / "trials" / "0-2"
+    assert manifest(first)["seed"] == 5 and manifest(second)["seed"] == 6 and "seed=6" in manifest(second)["overrides"]
+    best = [min(float(e["val_loss"]) for e in history(run)) for run in (first, second)]
+    assert float(trials_csv(directory)[0]["val_loss"]) == pytest.approx(sum(best) / 2)
+
+
+@pytest.mark.slow
 def test_digits_tune_finds_a_configuration_at_least_as_good_as_digits_cnn(tmp_path: Path) -> None:
     from kcfg.run import Training, TrainingRequest
 

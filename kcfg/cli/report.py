@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_INVALID, SafeOption, print_problems
+from kcfg.cli.common import EXIT_INVALID, SafeOption
 
 
 def report(
@@ -25,26 +25,18 @@ def report(
 
         kcfg report runs/digits -o digits.html
     """
-    from kcfg.cli.keras_import import import_keras_quietly
+    from kcfg.cli.evaluate import trained_run
     from kcfg.files import write_atomically
-    from kcfg.recipe import RecipeError
-
-    import_keras_quietly()
-    from kcfg.run import FeedError, RunDirError, report_html
+    from kcfg.run import report_html
 
     if not (run / "manifest.json").is_file():
         print(f"{run}: not a kcfg run (no manifest.json)", file=sys.stderr)
         raise typer.Exit(EXIT_INVALID)
-    try:
-        page = report_html(run, safe=safe)
-    except RecipeError as exc:
-        print_problems(exc.problems)
-        raise typer.Exit(EXIT_INVALID) from None
-    except (RunDirError, FeedError) as exc:
-        print(f"{run}: {exc}", file=sys.stderr)
-        raise typer.Exit(EXIT_INVALID) from None
-    except ImportError:
-        print("kcfg report needs matplotlib: pip install 'kcfg[plots]'", file=sys.stderr)
-        raise typer.Exit(EXIT_INVALID) from None
+    with trained_run(run, safe) as trained:
+        try:
+            page = report_html(trained)
+        except ImportError:
+            print("kcfg report needs matplotlib: pip install 'kcfg[plots]'", file=sys.stderr)
+            raise typer.Exit(EXIT_INVALID) from None
     write_atomically(output, page)
     print(f"wrote {output}", file=sys.stderr)

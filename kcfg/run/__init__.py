@@ -37,6 +37,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    """Import the module that defines `name` and bind all of its public names here.
+
+    Binding them matters where a name is also its module's name (`smoke`): importing
+    `kcfg.run.smoke` sets this package's `smoke` to the module, so the function is set after it.
+    """
     if name not in _MODULES:
         raise AttributeError(f"module 'kcfg.run' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"kcfg.run.{_MODULES[name]}"), name)
+    module = importlib.import_module(f"kcfg.run.{_MODULES[name]}")
+    for public, where in _MODULES.items():
+        if where == _MODULES[name]:
+            globals()[public] = getattr(module, public)
+    return globals()[name]

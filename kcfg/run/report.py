@@ -11,7 +11,6 @@ import html
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -138,29 +137,25 @@ def file_text(run: RunDir, name: str) -> str:
     return file.read_text(encoding="utf-8") if file.is_file() else f"({name} is missing)"
 
 
-def report_html(path: Path, *, safe: bool = False) -> str:
-    """The page for the run at `path`.
+def report_html(trained: TrainedRun) -> str:
+    """The page for a trained run.
 
     Raises:
-        RunDirError: not a run, or a run without its model.
-        RecipeError, FeedError: the run's recipe or test data cannot be read as when it trained.
+        FeedError: the test data cannot be read as when the run trained.
     """
-    run = RunDir(path)
-    row = run_row(run, path)
-    trained = TrainedRun.open(run, safe=safe)
-    manifest = run.manifest()
+    run = trained.run
+    row = run_row(run, run.path)
     epochs = f"{row.epochs}/{row.planned_epochs}" if row.planned_epochs else str(row.epochs)
     body = [
         f"<h1>{html.escape(row.name)}</h1>",
-        f'<p class="sub">{html.escape(str(path))} · {html.escape(row.status)} · {epochs} epochs · started {html.escape(row.started)}</p>',
+        f'<p class="sub">{html.escape(str(run.path))} · {html.escape(row.status)} · {epochs} epochs · started {html.escape(row.started)}</p>',
         section("Metrics", metrics_html(run.metrics())),
         section("Learning curves", curves_html(run, row.name)),
         section("Confusion matrix (test data)", confusion_html(confusion(trained))),
         section("Layer graph", graph_html(trained.loaded)),
         section("Model summary", pre(file_text(run, "summary.txt"))),
         section("Recipe (resolved)", pre(file_text(run, "recipe.yaml"))),
-        section("Manifest", pre(json.dumps(manifest, indent=2, sort_keys=True))),
+        section("Manifest", pre(json.dumps(run.manifest(), indent=2, sort_keys=True))),
     ]
-    title = html.escape(f"{row.name}: {path}")
+    title = html.escape(f"{row.name}: {run.path}")
     return f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n' + "\n".join(body) + "\n</body>\n</html>\n"
-

@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from kcfg.files import write_atomically
 from kcfg.recipe import LoadedRecipe, Problem, load_recipe
 from kcfg.run.run_dir import new_timestamp, runs_of
 from kcfg.run.search_results import TrialRow, best_row, trial_rows, write_best_yaml, write_trials_csv
+from kcfg.run.training import TrainingRequest
 
 SEARCH_JSON = "search.json"
 #: KerasTuner's distributed mode: set on the chief and every worker (KerasTuner reads them).
@@ -43,17 +44,9 @@ class SearchInterrupted(Exception):
 
 
 @dataclass
-class TuneRequest:
-    """What `kcfg tune` was asked."""
+class TuneRequest(TrainingRequest):
+    """What `kcfg tune` was asked: `kcfg train`'s options, for the search directory, and how to show progress."""
 
-    recipe: Path
-    sets: list[str] = field(default_factory=list)
-    unsets: list[str] = field(default_factory=list)
-    safe: bool = False
-    run_dir: Path | None = None
-    resume: bool = False
-    overwrite: bool = False
-    argv: list[str] = field(default_factory=list)
     quiet: bool = field(default_factory=lambda: not sys.stdout.isatty())
 
 
@@ -86,11 +79,13 @@ def open_search(request: TuneRequest) -> tuple[LoadedRecipe, Path, TuneRequest]:
     if loaded.recipe.tune is None:
         raise TuneError(f"{request.recipe} has no tune section: add tune: {{objective: ..., space: ...}} (RECIPE.md section 12)")
     role = distributed_role()
+    if role is not None and request.run_dir is None:
+        raise TuneError("a distributed search (KERASTUNER_ORACLE_IP is set) needs --run-dir: one folder the chief and every worker reach")
     if request.resume:
         directory = request.run_dir or newest_search(loaded)
         stored = read_search(directory)
         if not request.sets and not request.unsets and (stored["sets"] or stored["unsets"]):
-            request = TuneRequest(**{**request.__dict__, "sets": stored["sets"], "unsets": stored["unsets"]})
+            request = replace(request, sets=stored["sets"], unsets=stored["unsets"])
             loaded = load_recipe(request.recipe, sets=request.sets, unsets=request.unsets, safe=request.safe)
         return loaded, directory, request
     directory = request.run_dir or Path(loaded.run_dir(new_timestamp()))
