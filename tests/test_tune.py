@@ -197,21 +197,26 @@ def test_two_local_workers_run_the_trials_of_one_chief(write, tmp_path: Path) ->
     directory = tmp_path / "search"
     oracle = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(free_port())}
     args = ("tune", str(recipe), "--run-dir", str(directory))
-    chief = kcfg_process(*args, env={**oracle, "KERASTUNER_TUNER_ID": "chief"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    workers = [kcfg_process(*args, env={**oracle, "KERASTUNER_TUNER_ID": f"tuner{i}"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]
-    try:
-        outputs = [worker.communicate(timeout=300) for worker in workers]
-        chief_out, chief_err = chief.communicate(timeout=120)
-    finally:
-        for process in (chief, *workers):
-            process.kill()
+    logs = {name: open(tmp_path / f"{name}.log", "w+") for name in ("chief", "tuner0", "tuner1")}
+    processes = {name: kcfg_process(*args, env={**oracle, "KERASTUNER_TUNER_ID": name}, stdout=log, stderr=subprocess.STDOUT) for name, log in logs.items()}
+    deadline = time.monotonic() + 480
+    while any(p.poll() is None for p in processes.values()) and time.monotonic() < deadline:
+        time.sleep(1)
+    for process in processes.values():
+        process.kill()  # KerasTuner's processes wait for the others forever if one of them died
+        process.wait()
+    for log in logs.values():
+        log.close()
+    chief, workers = processes["chief"], [processes["tuner0"], processes["tuner1"]]
+    chief_out, *outputs = ((tmp_path / f"{name}.log").read_text() for name in logs)
+    chief_err = "\n".join(f"--- {name}:\n{(tmp_path / f'{name}.log').read_text()[-3000:]}" for name in logs)
     assert chief.returncode == 0, chief_err
-    assert all(worker.returncode == 0 for worker in workers), [err for _, err in outputs]
+    assert all(worker.returncode == 0 for worker in workers), chief_err
     rows = trials_csv(directory)
     assert len(rows) == 6 and {row["status"] for row in rows} == {"completed"}
     ran_by = {manifest(Path(row["run"]))["tuner"] for row in rows}
     assert ran_by == {"tuner0", "tuner1"}
-    assert "[tuner0] trial " in outputs[0][0] and "[tuner1] trial " in outputs[1][0]
+    assert "[tuner0] trial " in outputs[0] and "[tuner1] trial " in outputs[1]
     assert "best: trial" in chief_out and (directory / "best.yaml").is_file()
 
 

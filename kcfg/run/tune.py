@@ -89,7 +89,9 @@ def open_search(request: TuneRequest) -> tuple[LoadedRecipe, Path, TuneRequest]:
             loaded = load_recipe(request.recipe, sets=request.sets, unsets=request.unsets, safe=request.safe)
         return loaded, directory, request
     directory = request.run_dir or Path(loaded.run_dir(new_timestamp()))
-    if role != "worker" and directory.exists() and any(directory.iterdir()):
+    # workers may have started first and made their own tuner/ files: a chief finds a search by its search.json
+    taken = (directory / SEARCH_JSON).exists() if role == "chief" else directory.exists() and any(directory.iterdir())
+    if role != "worker" and taken:
         if not request.overwrite:
             raise TuneError(f"search directory {directory} exists; use --resume to continue it or --overwrite to replace it")
         shutil.rmtree(directory)
