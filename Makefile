@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m compileall -q kcfg
 	@command -v dot >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; } \
 		|| echo "note: Graphviz 'dot' is missing; install it for 'kcfg plot' (apt-get install graphviz)"
+	@# a real browser renders kcfg report's page in tests/test_look_and_compare.py (skipped without it)
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "note: chromium is missing; the test that renders kcfg report's page will be skipped (apt-get install chromium)"
 	touch $(STAMP)
 
 test: setup

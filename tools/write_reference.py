@@ -27,6 +27,11 @@ SECTIONS = [
     ("Source: python", "PythonSource", "`data.*` with `source: python`"),
     ("Runtime", "Runtime", "`runtime`"),
     ("Distribution", "DistributeSpec", "`runtime.distribute` written as a mapping"),
+    ("Tune", "Tune", "`tune`: a hyperparameter search with `kcfg tune`"),
+    ("Tune objective", "Objective", "`tune.objective`"),
+    ("Space: int", "IntRange", "an entry of `tune.space` with `int:`"),
+    ("Space: float", "FloatRange", "an entry of `tune.space` with `float:`"),
+    ("Space: choice", "ChoiceRange", "an entry of `tune.space` with `choice:`"),
 ]
 
 

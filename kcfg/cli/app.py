@@ -9,14 +9,19 @@ import typer
 
 from kcfg import __version__
 from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, debug_requested, say
+from kcfg.cli.curves import curves
+from kcfg.cli.diff import diff
 from kcfg.cli.evaluate import evaluate, predict
 from kcfg.cli.import_model import import_model
 from kcfg.cli.plot import plot
+from kcfg.cli.report import report
+from kcfg.cli.runs import runs
 from kcfg.cli.schema import schema
 from kcfg.cli.show import show
 from kcfg.cli.smoke import smoke
 from kcfg.cli.summary import summary
 from kcfg.cli.train import train
+from kcfg.cli.tune import tune
 from kcfg.cli.validate import validate
 
 app = typer.Typer(
@@ -37,6 +42,11 @@ app.command()(predict)
 app.command()(smoke)
 app.command()(schema)
 app.command("import")(import_model)
+app.command()(tune)
+app.command()(runs)
+app.command()(curves)
+app.command()(diff)
+app.command()(report)
 
 
 def _version(value: bool) -> None:

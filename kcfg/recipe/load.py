@@ -24,6 +24,7 @@ from kcfg.recipe.report import Report
 from kcfg.recipe.safety import SafetyChecker
 from kcfg.recipe.schema import PLUGIN_PATTERN, Block, Graph, InputSpec, Recipe
 from kcfg.recipe.section_checks import SectionChecker
+from kcfg.recipe.tune_checks import TuneChecker
 from kcfg.recipe.validation import validate_model
 
 
@@ -127,7 +128,9 @@ def _load(file: Path, sets: Sequence[str], unsets: Sequence[str], safe: bool) ->
     plan = plan_recipe(recipe, report)
     place_expanded_steps(plan, positions)
     GraphChecker(objects, plan).check_all()
-    SectionChecker(objects, recipe).check_all()
+    sections = SectionChecker(objects, recipe)
+    sections.check_all()
+    TuneChecker(sections, data).check_all()
     BackendChecker(report, recipe, plan).check_all()
     if report.has_errors:
         raise RecipeError(report.sorted())

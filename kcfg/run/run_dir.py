@@ -134,17 +134,18 @@ def create(path: Path, *, overwrite: bool, recipe_file: Path) -> RunDir:
     return RunDir(path)
 
 
-def runs_of(template: str) -> list[RunDir]:
+def runs_of(template: str, marker: str = "manifest.json") -> list[RunDir]:
     """Runs whose folder is `template` with a timestamp in place of `${timestamp}`, oldest first.
 
     The template is literal text: a recipe named `*` or `[a]` finds only its own runs.
+    `marker` is the file that makes a folder count (a search's is `search.json`).
     """
     template = os.path.normpath(template)
     head = template.split(TIMESTAMP_VARIABLE)[0]
     root = head[: head.rfind(os.sep) + 1]
     pattern = re.compile(r"\d{8}-\d{6}".join(re.escape(part) for part in template.split(TIMESTAMP_VARIABLE)))
     levels = "/".join(["*"] * (template[len(root):].count(os.sep) + 1))
-    found = [p for p in Path(root or ".").glob(levels) if pattern.fullmatch(os.path.normpath(p)) and (p / "manifest.json").is_file()]
+    found = [p for p in Path(root or ".").glob(levels) if pattern.fullmatch(os.path.normpath(p)) and (p / marker).is_file()]
     return [RunDir(p) for p in sorted(found)]
 
 
@@ -193,5 +194,6 @@ def start(path: Path, *, overwrite: bool, recipe_file: Path, overrides: list[str
     """A new run directory with its manifest, locked for this process."""
     run = create(path, overwrite=overwrite, recipe_file=recipe_file)
     lock = RunLock(path)
-    run.write_json("manifest.json", new_manifest(recipe_file, overrides, timestamp, seed, argv))
+    # run_dir: the text `${run_dir}` became in recipe.yaml, so `kcfg diff` can tell it from real changes
+    run.write_json("manifest.json", {**new_manifest(recipe_file, overrides, timestamp, seed, argv), "run_dir": str(path)})
     return run, lock

@@ -27,9 +27,11 @@ from kcfg.recipe.schema.graph import Block, Graph, InputSpec, LayerSpec
 from kcfg.recipe.schema.recipe import Recipe, json_schema
 from kcfg.recipe.schema.runtime import DistributeSpec, Runtime
 from kcfg.recipe.schema.training import Compile, Evaluate, Fit
+from kcfg.recipe.schema.tune import ChoiceRange, FloatRange, IntRange, Objective, SpaceRange, Tune, objective_direction
 
 __all__ = [
-    "PATTERN_HINTS", "PLUGIN_PATTERN", "Block", "Compile", "CsvSource", "Data", "DataSource", "DistributeSpec", "Evaluate", "Fit",
-    "Graph", "ImagesSource", "InputSpec", "KerasObject", "KerasSource", "LayerSpec", "NpzSource", "PythonSource", "Recipe",
-    "Runtime", "Section", "SyntheticSource", "UnknownKey", "json_schema", "plain",
+    "PATTERN_HINTS", "PLUGIN_PATTERN", "Block", "ChoiceRange", "Compile", "CsvSource", "Data", "DataSource", "DistributeSpec",
+    "Evaluate", "Fit", "FloatRange", "Graph", "ImagesSource", "InputSpec", "IntRange", "KerasObject", "KerasSource", "LayerSpec",
+    "NpzSource", "Objective", "PythonSource", "Recipe", "Runtime", "Section", "SpaceRange", "SyntheticSource", "Tune", "UnknownKey",
+    "json_schema", "objective_direction", "plain",
 ]

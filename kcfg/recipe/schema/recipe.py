@@ -11,6 +11,7 @@ from kcfg.recipe.schema.data import Data
 from kcfg.recipe.schema.graph import Block, Graph
 from kcfg.recipe.schema.runtime import Runtime
 from kcfg.recipe.schema.training import Compile, Evaluate, Fit
+from kcfg.recipe.schema.tune import Tune
 
 
 class Recipe(Section):
@@ -34,6 +35,7 @@ class Recipe(Section):
     callbacks: list[KerasObject] = Field(default_factory=list, description="keras.callbacks (or plugin) classes as {type: ...}; ${run_dir} in paths.")
     evaluate: Evaluate = Field(default_factory=Evaluate, description="Model.evaluate options.")
     runtime: Runtime = Field(default_factory=Runtime, description="Distribution strategy, device, precision, determinism, run directory.")
+    tune: Tune | None = Field(None, description="A hyperparameter search (kcfg tune): space, objective, algorithm.")
 
 
 def json_schema() -> dict[str, Any]:
