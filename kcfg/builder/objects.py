@@ -75,6 +75,10 @@ class ObjectFactory:
         for prefix, section in LAMBDA_PREFIXES.items():
             if name.startswith(prefix):
                 found = getattr(importlib.import_module(f"keras.{section}"), name[len(prefix):], None)
+        if name.startswith("keras.ops."):  # saved as kcfg>ops.NAME, which plain Keras finds once kcfg.builder.keras_names is imported
+            from kcfg.builder.keras_names import OPS
+
+            found = OPS.get(name[len("keras.ops."):], found)
         if callable(found):
             return found
         raise ValueError(f"Lambda function {name!r} is not keras.ops.*, keras.activations.* or a plugin function")

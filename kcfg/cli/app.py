@@ -10,6 +10,7 @@ import typer
 from kcfg import __version__
 from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, debug_requested
 from kcfg.cli.evaluate import evaluate, predict
+from kcfg.cli.export import export
 from kcfg.cli.import_model import import_model
 from kcfg.cli.plot import plot
 from kcfg.cli.schema import schema
@@ -37,6 +38,7 @@ app.command()(predict)
 app.command()(smoke)
 app.command()(schema)
 app.command("import")(import_model)
+app.command()(export)
 
 
 def _version(value: bool) -> None:

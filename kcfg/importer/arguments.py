@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import keras
 
+from kcfg.builder.keras_names import recipe_function
 from kcfg.builder.objects import ObjectFactory, shape_tuple
 from kcfg.recipe.grammar import LAMBDA_PREFIXES
 
@@ -134,6 +135,9 @@ class ArgumentWriter:
         return "layers" if value["class_name"] in self.factory.plugins else None
 
     def function_name(self, name: str, owner: str) -> str:
+        name = recipe_function(name) or name
+        if name.startswith("keras.ops."):
+            return name
         for prefix, section in LAMBDA_PREFIXES.items():
             if callable(getattr(getattr(keras, section), name, None)):
                 return prefix + name
