@@ -75,7 +75,7 @@ def type_choice(category: str, description: str) -> dict[str, Any]:
 def keras_definitions(layer_spec: dict[str, Any]) -> dict[str, Any]:
     """Definitions for layer entries, nested layers and callbacks, one per Keras class."""
     defs: dict[str, Any] = {}
-    reserved_layer = {key: {} for key in layer_spec["properties"]}
+    reserved_layer: dict[str, Any] = {key: {} for key in layer_spec["properties"]}
     for name in class_names("layers"):
         defs[f"keras.layers.{name}"] = class_schema("layers", name, reserved_layer)
     for name in class_names("callbacks"):
