@@ -24,7 +24,7 @@ app = typer.Typer(
     name="kcfg",
     help="Keras models, training runs and CI checks described in YAML recipes.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion; recipe arguments complete folders and .yaml files
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_INVALID, EXIT_RUN_FAILED, SafeOption
+from kcfg.cli.common import EXIT_INVALID, EXIT_RUN_FAILED, SafeOption, complete_recipe_paths
 from kcfg.cli.evaluate import trained_run
 from kcfg.cli.keras_import import captured_stderr, quiet
 
@@ -36,7 +36,7 @@ class ExportFormat(str, Enum):
 
 
 def export(
-    target: Annotated[Path, typer.Argument(metavar="RUN", help="A run directory, or a recipe (its newest trained run).", show_default=False)],
+    target: Annotated[Path, typer.Argument(metavar="RUN", help="A run directory, or a recipe (its newest trained run).", show_default=False, autocompletion=complete_recipe_paths)],
     format: Annotated[ExportFormat, typer.Option("--format", help="saved_model (TensorFlow Serving), onnx (onnxruntime) or litert (.tflite).", show_default=False)],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write it; default: RUN/export/saved_model, model.onnx or model.tflite.", show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing artifact.")] = False,

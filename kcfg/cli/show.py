@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from kcfg.cli.common import SafeOption, SetOption, UnsetOption, load_or_exit
+from kcfg.cli.common import SafeOption, SetOption, UnsetOption, complete_recipe_paths, load_or_exit
 
 
 def show(
-    recipe: Annotated[Path, typer.Argument(help="Recipe file.", show_default=False)],
+    recipe: Annotated[Path, typer.Argument(help="Recipe file.", show_default=False, autocompletion=complete_recipe_paths)],
     set_: SetOption = [],  # noqa: B006
     unset: UnsetOption = [],  # noqa: B006
     safe: SafeOption = False,

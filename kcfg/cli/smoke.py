@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_RUN_FAILED, recipe_files
+from kcfg.cli.common import EXIT_RUN_FAILED, complete_recipe_paths, recipe_files
 from kcfg.files import write_atomically
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def junit_xml(results: list[SmokeResult], started: datetime) -> bytes:
 
 
 def smoke(
-    recipes: Annotated[list[Path], typer.Argument(metavar="RECIPE_OR_DIR...", help="Recipe files or folders of recipes.", show_default=False)],
+    recipes: Annotated[list[Path], typer.Argument(metavar="RECIPE_OR_DIR...", help="Recipe files or folders of recipes.", show_default=False, autocompletion=complete_recipe_paths)],
     junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML for CI systems.", show_default=False)] = None,
     format: Annotated[Format, typer.Option("--format", help="text, or json.")] = Format.text,
     real_data: Annotated[bool, typer.Option("--real-data", help="Train the steps on the recipe's own data.train instead of synthetic data.")] = False,
