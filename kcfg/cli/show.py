@@ -15,18 +15,22 @@ def show(
     set_: SetOption = [],  # noqa: B006
     unset: UnsetOption = [],  # noqa: B006
     safe: SafeOption = False,
+    defaults: Annotated[bool, typer.Option("--defaults", help="Also write out every default kcfg applies (fit, runtime, compile, each layer's input, outputs, ...).")] = False,
 ) -> None:
     """Print the resolved recipe: extends merged, overrides and ${...} interpolation applied.
 
-    ${run_dir} and ${timestamp} stay as written until a run starts.
+    ${run_dir} and ${timestamp} stay as written until a run starts. With --defaults, every
+    default that applies is written out too; the output is a recipe that builds the same.
 
     Examples:
 
         kcfg show recipes/small_resnet.yaml
 
         kcfg show recipes/small_resnet.yaml --set fit.epochs=3 --unset callbacks
+
+        kcfg show recipes/mnist_mlp.yaml --defaults
     """
-    from kcfg.recipe import dump_yaml
+    from kcfg.recipe import dump_yaml, with_defaults
 
     loaded = load_or_exit(recipe, set_, unset, safe)
-    print(dump_yaml(loaded.data), end="")
+    print(dump_yaml(with_defaults(loaded) if defaults else loaded.data), end="")
