@@ -1,7 +1,8 @@
 """Importing a recipe's plugins: the one place where a recipe makes kcfg run other code.
 
 Everything a plugin module defines at top level (classes and functions), plus what it
-registers with `keras.saving.register_keras_serializable`, becomes usable by name. That is
+registers with `keras.saving.register_keras_serializable`, becomes usable by name, bare
+or dotted with the module (`my_pkg.layers.Antirectifier`). That is
 the same set of names `kcfg validate` reads from the plugin's source without importing it.
 """
 
@@ -62,9 +63,10 @@ def load_plugins(specs: Sequence[str], recipe_dir: Path, where: Callable[[KeyPat
         except Exception as exc:  # plugin code can raise anything; report it on the recipe's line
             problems.append(Problem(where(("plugins", i)), dotted(("plugins", i)), f"importing plugin {spec!r} failed: {type(exc).__name__}: {exc}"))
             continue
+        qualified = "" if spec.endswith(".py") else f"{spec}."  # `my_pkg.layers.Antirectifier` as well as `Antirectifier`
         for name, obj in vars(module).items():
             if not name.startswith("_") and (inspect.isclass(obj) or inspect.isfunction(obj)) and obj.__module__ == module.__name__:
-                found[name] = obj
+                found[name] = found[qualified + name] = obj
     if problems:
         raise RecipeError(problems)
     for key, obj in keras.saving.get_custom_objects().items():

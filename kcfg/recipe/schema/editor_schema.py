@@ -59,7 +59,8 @@ def class_schema(category: str, name: str, reserved: dict[str, Any]) -> dict[str
     properties: dict[str, Any] = {**reserved, **{arg: argument_schema(arg) for arg in info.args if arg not in reserved}}
     if info.call is not None and "call" in reserved:
         properties["call"] = {"anyOf": [{"type": "object", "properties": {arg: {} for arg in info.call}, "additionalProperties": info.call_open}, {"type": "null"}]}
-    return {"type": "object", "description": f"{KERAS_MODULES[category][0]}.{name}", "properties": properties, "additionalProperties": info.open}
+    qualified = name if "." in name else f"{KERAS_MODULES[category][0]}.{name}"  # integrations are named by their own path
+    return {"type": "object", "description": qualified, "properties": properties, "additionalProperties": info.open}
 
 
 def class_dispatch(category: str) -> list[dict[str, Any]]:
