@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -31,6 +32,9 @@ SAMPLES = 4
 EXTRA_HINT = "pip install 'kcfg-keras[export]'"
 #: Converters fold and reorder float arithmetic; predictions within this are the same.
 ATOL, RTOL = 1e-4, 1e-3
+
+#: What the TFLite converter says when builtin ops cannot express a graph (tensor lists of recurrent layers, other TF ops).
+NEEDS_TF_OPS = re.compile(r"TensorList|TF Select|SELECT_TF_OPS|Flex|not supported by the native TFLite runtime|TF ops?\b")
 
 Inputs = dict[str, np.ndarray]
 Runner = Callable[[Inputs], list[np.ndarray]]
@@ -151,25 +155,26 @@ def litert(model: Any, path: Path) -> tuple[list[str], Runner]:
     """
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
+    from tensorflow.lite.python.convert_phase import ConverterError  # not public under tf.lite
 
     builtins = {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}
     notes: list[str] = []
     try:
         model.export(str(path), format="litert", verbose=False, target_spec=builtins)
         batch = None
-    except Exception as exc:  # the converter raises its own ConverterError with MLIR text
-        if "TensorList" not in str(exc) and "TF op" not in str(exc) and "Flex" not in str(exc):
+    except ConverterError as exc:
+        if not NEEDS_TF_OPS.search(str(exc)):
             raise
         signature = [{name: tf.TensorSpec((1, *tensor.shape[1:]), tensor.dtype, name=name) for name, tensor in zip(input_names(model), model.inputs)}]
         try:
             model.export(str(path), format="litert", verbose=False, target_spec=builtins, input_signature=signature)
-        except Exception as fixed:
+        except ConverterError as fixed:
             raise ExportUnavailable(
                 "the model needs TensorFlow ops that LiteRT's builtin ops lack (SELECT_TF_OPS), and the LiteRT interpreter "
                 f"here has no Flex delegate to check such an artifact with: {' '.join(str(fixed).split())[:300]}"
             ) from fixed
         batch = 1
-        notes.append("recurrent layers run on LiteRT's builtin ops only at a fixed batch size: the artifact takes one sample per call (batch size 1)")
+        notes.append("layers that loop over time (LSTM, GRU, ...) run on LiteRT's builtin ops only at a fixed batch size: the artifact takes one sample per call (batch size 1)")
     runner = Interpreter(model_path=str(path)).get_signature_runner()
 
     def run(inputs: Inputs) -> list[np.ndarray]:
