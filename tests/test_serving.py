@@ -15,7 +15,7 @@ from .conftest import RECIPES, REPO, run_kcfg
 keras = pytest.importorskip("keras")
 
 from kcfg.run import ExportMismatch, RunDir, TrainedRun, Training, TrainingRequest, export_model  # noqa: E402
-from kcfg.run.export import EXPORTERS, as_list, compare, sample_inputs  # noqa: E402
+from kcfg.run.export import EXPORTERS, as_list, compare, keras_inputs, sample_inputs  # noqa: E402
 
 #: Every shipped recipe, trained one short epoch on synthetic data (its own data may need a download).
 QUICK = ["data={train: {source: synthetic, samples: 16, seed: 0}}", "fit.epochs=1", "fit.batch_size=8"]
@@ -49,7 +49,7 @@ def shipped_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         run, _ = Training.open(TrainingRequest(recipe, sets=QUICK, run_dir=root / recipe.stem)).run(notes=lambda notes: None)
         model = TrainedRun.open(RunDir(run.path)).model
         inputs = sample_inputs(model)
-        expected = {f"expected{i}": p for i, p in enumerate(as_list(model.predict(inputs, verbose=0)))}
+        expected = {f"expected{i}": p for i, p in enumerate(as_list(model.predict(keras_inputs(model, inputs), verbose=0)))}
         np.savez(run.path / "probe.npz", **inputs, **expected)
         runs[recipe.stem] = run.path
         keras.utils.clear_session()
@@ -78,7 +78,7 @@ def test_each_format_round_trips_a_shipped_run(shipped_runs: dict[str, Path], tm
     assert bool(exported.notes) == (recipe == "text_classifier")  # recurrent layers: LiteRT's builtins at batch size 1
     # the test's own check, in the artifact's runtime, on inputs kcfg did not choose
     probe = {name: value[:2] for name, value in np.load(shipped_runs[recipe] / "probe.npz").items() if not name.startswith("expected")}
-    assert compare(as_list(model.predict(probe, verbose=0)), run_artifact(format, output, probe), format) < 1e-4
+    assert compare(as_list(model.predict(keras_inputs(model, probe), verbose=0)), run_artifact(format, output, probe), format) < 1e-4
     with pytest.raises(FileExistsError):
         export_model(model, format, output)
 
@@ -105,10 +105,10 @@ def test_an_artifact_of_another_model_is_a_mismatch(shipped_runs: dict[str, Path
     trained = TrainedRun.open(RunDir(shipped_runs["siamese"])).model
     fresh = keras.models.clone_model(trained)  # same graph, new random weights
     inputs = sample_inputs(trained)
-    trained.predict(inputs, verbose=0)
+    trained.predict(keras_inputs(trained, inputs), verbose=0)
     _, run = EXPORTERS["onnx"](trained, tmp_path / "model.onnx")
     with pytest.raises(ExportMismatch, match="predicts differently"):
-        compare(as_list(fresh.predict(inputs, verbose=0)), run(inputs), "onnx")
+        compare(as_list(fresh.predict(keras_inputs(fresh, inputs), verbose=0)), run(inputs), "onnx")
 
 
 @pytest.mark.slow

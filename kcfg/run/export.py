@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,12 @@ def input_names(model: Any) -> list[str]:
     return [tensor._keras_history.operation.name for tensor in model.inputs]
 
 
+def keras_inputs(model: Any, inputs: Inputs) -> Any:
+    """Inputs as `model.predict` takes them without a warning: the array itself for a one-input model."""
+    names = input_names(model)
+    return inputs[names[0]] if len(names) == 1 else inputs
+
+
 def as_list(predictions: Any) -> list[np.ndarray]:
     """Predictions in the model's output order."""
     if isinstance(predictions, dict):
@@ -98,11 +105,13 @@ def export_model(model: Any, format: str, output: Path, *, overwrite: bool = Fal
     if format == "litert" and output.suffix != ".tflite":
         raise ExportUnavailable(f"a LiteRT artifact's name ends in .tflite, not {output.name!r}")
     inputs = sample_inputs(model)
-    expected = as_list(model.predict(inputs, verbose=0))  # also what Keras's exporters need: a model that has been called
+    expected = as_list(model.predict(keras_inputs(model, inputs), verbose=0))  # also what Keras's exporters need: a model that has been called
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=output.parent, prefix=".tmp-export-") as folder:
         artifact = Path(folder) / output.name
-        notes, run = EXPORTERS[format](model, artifact)
+        with warnings.catch_warnings():  # Keras's numpy-2 patch of tf2onnx probes np.object, which warns
+            warnings.filterwarnings("ignore", message="In the future `np.object`", category=FutureWarning)
+            notes, run = EXPORTERS[format](model, artifact)
         largest = compare(expected, run(inputs), format)
         if output.is_dir():
             shutil.rmtree(output)
