@@ -31,6 +31,20 @@ model:
 """
 
 
+CHILD = """\
+# yaml-language-server: $schema=recipe.schema.json
+extends: base.yaml
+model:
+  layers:
+    conv1: {type: Conv2D, filter: 32, kernel_size: 3}
+    out:
+      type: Dense
+      activation: \n\
+callbacks:
+  - {type: mlflow.keras.MlflowCallback, log_every_epochs: true}
+"""
+
+
 def ajv(schema: Path, documents: dict[str, object], folder: Path) -> dict[str, object]:
     """Compile `schema` with ajv (strict mode, draft 2020-12) and validate each document; ajv's report."""
     assert (NODE_TOOLS / "node_modules" / "ajv").is_dir(), NOT_SET_UP
@@ -72,5 +86,9 @@ def test_yaml_language_server_flags_the_misspelt_argument_and_completes_layer_ar
         assert {"activation", "use_bias", "kernel_initializer", "input", "share"} <= set(dense_keys) and "filters" not in dense_keys
         types = server.completion(recipe, 9, 12)  # the value of `type:`
         assert {"Conv2D", "Dense", "LSTM", "MultiHeadAttention"} <= set(types)
+        child = tmp_path / "child.yaml"  # extends a base: part of `model` is enough; flow style as the shipped recipes write it
+        child.write_text(CHILD)
+        assert [(d["range"]["start"]["line"] + 1, d["message"]) for d in server.open(child)] == [(5, "Property filter is not allowed."), (10, "Property log_every_epochs is not allowed.")]
+        assert {"relu", "softmax", "gelu"} <= set(server.completion(child, 7, 18))  # the value of `activation:`
     finally:
         server.close()
