@@ -37,6 +37,11 @@ def test_smoke_passes_every_shipped_recipe_and_writes_junit(tmp_path: Path) -> N
     assert suite.tag == "testsuite" and suite.get("tests") == str(len(RECIPES)) and suite.get("failures") == "0"
     assert [case.get("name") for case in suite.iter("testcase")] == [f"recipes/{p.name}" for p in RECIPES]
     assert all(float(case.get("time")) > 0 for case in suite.iter("testcase"))
+    from lxml import etree
+
+    for xsd in sorted((Path(__file__).parent / "data" / "junit").glob("*.xsd")):  # what Surefire and Jenkins accept
+        schema = etree.XMLSchema(etree.parse(str(xsd)))
+        assert schema.validate(etree.parse(str(report))), f"{xsd.name}: {schema.error_log}"
 
 
 def test_a_broken_recipe_fails_the_smoke_run_with_its_error(tmp_path: Path) -> None:
