@@ -102,11 +102,11 @@ def allow_partial_model(schema: dict[str, Any]) -> None:
     properties = schema["properties"]
     properties["model"] = {**properties["model"], "$ref": "#/$defs/GraphPart"}
     properties["submodels"] = {**properties["submodels"], "additionalProperties": ref("GraphPart")}
-    schema["required"] = [key for key in schema.get("required", []) if key != "model"] or None
+    required = [key for key in schema.pop("required", []) if key != "model"]
+    if required:
+        schema["required"] = required
     schema["if"] = {"properties": {"extends": {}}, "required": ["extends"]}
     schema["else"] = {"required": ["model"], "properties": {"model": ref("Graph"), "submodels": {"type": "object", "additionalProperties": ref("Graph")}}}
-    if schema["required"] is None:
-        del schema["required"]
 
 
 def json_schema() -> dict[str, Any]:
