@@ -9,9 +9,11 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tests/node/package.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	@# the distribution was called kcfg before it became kcfg-keras: drop an old editable install
+	$(PY) -m pip uninstall -q -y kcfg 2>/dev/null || true
 	$(PY) -m pip install -q -e '.[dev,all]'
 	@# PYTHONDONTWRITEBYTECODE may be set: compile once so every kcfg start is fast
 	$(PY) -m compileall -q kcfg
@@ -20,6 +22,9 @@ $(STAMP): pyproject.toml
 	@# a real browser renders kcfg report's page in tests/test_look_and_compare.py (skipped without it)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "note: chromium is missing; the test that renders kcfg report's page will be skipped (apt-get install chromium)"
+	@# the editor tests drive ajv and yaml-language-server (npm), as editors and validators run them
+	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
+	cd tests/node && npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
 test: setup
@@ -51,4 +56,4 @@ catalog: setup
 	$(PY) -m tools.make_catalog
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) runs .pytest_cache .hypothesis build *.egg-info tests/node/node_modules

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -28,11 +29,30 @@ def modules_after(*args: str) -> set[str]:
     return set(result.stderr.split())
 
 
-@pytest.mark.parametrize("args", [("validate", *map(str, RECIPES)), ("--help",), ("validate", "--help"), ("train", "--help"), ("show", str(RECIPES[0])), ("schema",)])
+@pytest.mark.parametrize("args", [("validate", *map(str, RECIPES)), ("--help",), ("validate", "--help"), ("train", "--help"), ("export", "--help"), ("show", str(RECIPES[0])), ("schema",), ("--show-completion", "bash")])
 def test_static_commands_never_import_tensorflow(args: tuple[str, ...]) -> None:
     loaded = modules_after(*args)
     assert "kcfg.cli.app" in loaded
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+
+
+def complete(words: str, cwd: Path = REPO) -> list[str]:
+    """What bash completion offers for the last word, as typer's completion script asks the command."""
+    import subprocess
+
+    env = {**os.environ, "COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1), "_KCFG_COMPLETE": "complete_bash"}
+    return subprocess.run([sys.executable, "-m", "kcfg"], cwd=cwd, env=env, capture_output=True, text=True, timeout=60).stdout.split()
+
+
+def test_shell_completion_offers_folders_and_recipes(tmp_path: Path) -> None:
+    assert "--install-completion" in run_kcfg("--help").stdout
+    assert complete("kcfg validate rec") == ["recipes/"]
+    assert complete("kcfg train recipes/s") == sorted(f"recipes/{p.name}" for p in RECIPES if p.name.startswith("s"))
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "notes.txt").write_text("")
+    (tmp_path / "a.yml").write_text("")
+    assert complete("kcfg export ", cwd=tmp_path) == ["a.yml", "runs/"]
+    assert complete("kcfg smoke --") and "--junit" in complete("kcfg smoke --")
 
 
 def test_validate_shipped_recipes() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import RECIPES, REPO, run_kcfg
+from .conftest import RECIPES, REPO, run_kcfg, user_environment
 
 keras = pytest.importorskip("keras")
 
@@ -37,6 +37,11 @@ def test_smoke_passes_every_shipped_recipe_and_writes_junit(tmp_path: Path) -> N
     assert suite.tag == "testsuite" and suite.get("tests") == str(len(RECIPES)) and suite.get("failures") == "0"
     assert [case.get("name") for case in suite.iter("testcase")] == [f"recipes/{p.name}" for p in RECIPES]
     assert all(float(case.get("time")) > 0 for case in suite.iter("testcase"))
+    from lxml import etree
+
+    for xsd in sorted((Path(__file__).parent / "data" / "junit").glob("*.xsd")):  # what Surefire and Jenkins accept
+        schema = etree.XMLSchema(etree.parse(str(xsd)))
+        assert schema.validate(etree.parse(str(report))), f"{xsd.name}: {schema.error_log}"
 
 
 def test_a_broken_recipe_fails_the_smoke_run_with_its_error(tmp_path: Path) -> None:
@@ -53,13 +58,21 @@ def test_a_broken_recipe_fails_the_smoke_run_with_its_error(tmp_path: Path) -> N
     assert failure is not None and "model.layers.r" in failure.get("message")
 
 
-def test_pytest_plugin_collects_recipes(tmp_path: Path) -> None:
+def test_pytest_plugin_collects_recipes_only_and_without_keras_warnings(tmp_path: Path) -> None:
     for name in ("mnist_mlp.yaml", "siamese.yaml"):
         shutil.copy(REPO / "recipes" / name, tmp_path)
     (tmp_path / "broken.yaml").write_text(BROKEN)
-    result = subprocess.run([sys.executable, "-m", "pytest", "--kcfg-smoke", str(tmp_path), "-q", "-p", "no:cacheprovider", "-W", "ignore"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    (tmp_path / "mkdocs.yml").write_text("site_name: not a recipe\nnav: []\n")
+    (tmp_path / "workflow.yaml").write_text("name: ci\non: [push]\n")
+    (tmp_path / "child.yaml").write_text("extends: mnist_mlp.yaml\nfit: {epochs: 1}\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")  # not kcfg's own settings, which ignore the Keras warning
+    # no -W: what a user's own pytest run shows (a user has no filterwarnings for Keras)
+    command = [sys.executable, "-m", "pytest", "--kcfg-smoke", str(tmp_path), "-rA", "-p", "no:cacheprovider", "-c", str(tmp_path / "pytest.ini")]
+    result = subprocess.run(command, cwd=tmp_path, env=user_environment(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
-    assert "1 failed, 2 passed" in result.stdout
+    assert "1 failed, 3 passed" in result.stdout
+    assert "mkdocs" not in result.stdout and "workflow" not in result.stdout
+    assert "warning" not in result.stdout.lower()
     assert "broken.yaml:4:24: model.layers.r: The total size of the tensor must be unchanged" in result.stdout
     assert "Traceback" not in result.stdout
 

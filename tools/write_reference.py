@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kcfg.recipe.schema import json_schema
+from kcfg.recipe.schema import Recipe
+from kcfg.recipe.schema.editor_schema import plain_json_schema
 
 #: Sections in reading order: (title, $defs name or None for the top level, where it sits).
 SECTIONS = [
@@ -72,7 +73,7 @@ def section_table(node: dict[str, Any]) -> list[str]:
 
 
 def render() -> str:
-    schema = json_schema()
+    schema = plain_json_schema(Recipe.model_json_schema())  # the language's sections, without the catalog's classes
     lines = [
         "# Recipe reference",
         "",

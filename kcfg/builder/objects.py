@@ -2,9 +2,10 @@
 
 Like torchtune's `instantiate`: a `{type: ...}` mapping is built from its built arguments,
 a list is walked, a string is passed to Keras as written (Keras resolves its own names).
-Classes come only from the recipe's plugins or from the `keras.*` module of the
-argument's category, in that order, as Keras's deserializer looks up custom objects
-first: a recipe cannot reach any other Python object.
+Classes come only from the recipe's plugins, kcfg's fixed list of integrations
+(`mlflow.keras.MlflowCallback`) or the `keras.*` module of the argument's category, in
+that order, as Keras's deserializer looks up custom objects first: a recipe cannot reach
+any other Python object.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import importlib
 from typing import Any
 
 from kcfg.builder.plugins import Plugins
+from kcfg.recipe.catalog import INTEGRATIONS
 from kcfg.recipe.errors import KeyPath
 from kcfg.recipe.grammar import CLASS_ONLY, KERAS_MODULES, LAMBDA_PREFIXES, NOUNS, walk, walk_arguments
 
@@ -24,6 +26,18 @@ def shape_tuple(value: Any) -> Any:
         if all(item is None or isinstance(item, (int, tuple)) for item in items):
             return tuple(items)
     return value
+
+
+def integration_class(dotted: str, extra: str) -> type:
+    """A class kcfg re-exports by its dotted path (`mlflow.keras.MlflowCallback`), imported only when built."""
+    module_name, _, class_name = dotted.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module_name), class_name)
+    except ImportError as exc:
+        raise ValueError(f"{dotted} needs {module_name.partition('.')[0]}, which is not installed: pip install 'kcfg-keras[{extra}]' ({exc})") from exc
+    if not isinstance(found, type):
+        raise ValueError(f"{dotted} is not a class")
+    return found
 
 
 class ObjectFactory:
@@ -40,6 +54,8 @@ class ObjectFactory:
         plugin = self.plugins.get(name)
         if isinstance(plugin, type):
             return plugin
+        if name in INTEGRATIONS.get(category, {}):
+            return integration_class(name, INTEGRATIONS[category][name].extra)
         module_name, base_name = KERAS_MODULES[category]
         module = importlib.import_module(module_name)
         found = getattr(module, name, None)
@@ -100,6 +116,10 @@ class ObjectFactory:
         for prefix, section in LAMBDA_PREFIXES.items():
             if name.startswith(prefix):
                 found = getattr(importlib.import_module(f"keras.{section}"), name[len(prefix):], None)
+        if name.startswith("keras.ops."):  # saved as kcfg>ops.NAME, which plain Keras finds once kcfg.builder.keras_names is imported
+            from kcfg.builder.keras_names import OPS
+
+            found = OPS.get(name[len("keras.ops."):], found)
         if callable(found):
             return found
         raise ValueError(f"Lambda function {name!r} is not keras.ops.*, keras.activations.* or a plugin function")

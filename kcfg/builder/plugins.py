@@ -1,8 +1,9 @@
 """Importing a recipe's plugins: the one place where a recipe makes kcfg run other code.
 
 Everything a plugin module defines at top level (classes, functions, and callables it
-assigns to a name, such as a configured loss), plus what it
-registers with `keras.saving.register_keras_serializable`, becomes usable by name. That is
+assigns to a name, such as a configured loss), plus what it registers with
+`keras.saving.register_keras_serializable`, becomes usable by name, bare or dotted with
+the module (`my_pkg.layers.Antirectifier`). That is
 the same set of names `kcfg validate` reads from the plugin's source without importing it.
 """
 
@@ -70,9 +71,10 @@ def load_plugins(specs: Sequence[str], recipe_dir: Path, where: Callable[[KeyPat
         except Exception as exc:  # plugin code can raise anything; report it on the recipe's line
             problems.append(Problem(where(("plugins", i)), dotted(("plugins", i)), f"importing plugin {spec!r} failed: {type(exc).__name__}: {exc}"))
             continue
+        qualified = "" if spec.endswith(".py") else f"{spec}."  # `my_pkg.layers.Antirectifier` as well as `Antirectifier`
         for name, obj in vars(module).items():
             if not name.startswith("_") and defined_in(obj, module):
-                found[name] = obj
+                found[name] = found[qualified + name] = obj
     if problems:
         raise RecipeError(problems)
     for key, obj in keras.saving.get_custom_objects().items():

@@ -12,6 +12,7 @@ from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, debug_requested, 
 from kcfg.cli.curves import curves
 from kcfg.cli.diff import diff
 from kcfg.cli.evaluate import evaluate, predict
+from kcfg.cli.export import export
 from kcfg.cli.import_model import import_model
 from kcfg.cli.plot import plot
 from kcfg.cli.report import report
@@ -28,7 +29,7 @@ app = typer.Typer(
     name="kcfg",
     help="Keras models, training runs and CI checks described in YAML recipes.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion; recipe arguments complete folders and .yaml files
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -47,6 +48,7 @@ app.command()(runs)
 app.command()(curves)
 app.command()(diff)
 app.command()(report)
+app.command()(export)
 
 
 def _version(value: bool) -> None:

@@ -66,6 +66,18 @@ def recipe_files(paths: list[Path]) -> list[Path]:
     return files
 
 
+def complete_recipe_paths(incomplete: str) -> list[str]:
+    """Shell completion of recipe arguments: folders and `.yaml`/`.yml` files that start with what was typed."""
+    prefix = incomplete.rpartition("/")[2]
+    head = incomplete[: len(incomplete) - len(prefix)]
+    try:
+        entries = sorted(Path(head or ".").iterdir())
+    except OSError:
+        return []
+    matches = [entry for entry in entries if entry.name.startswith(prefix) and not (entry.name.startswith(".") and not prefix.startswith("."))]
+    return [head + entry.name + "/" if entry.is_dir() else head + entry.name for entry in matches if entry.is_dir() or entry.suffix in (".yaml", ".yml")]
+
+
 def debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("KCFG_DEBUG") == "1"
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_INVALID, SafeOption, print_problems, say
+from kcfg.cli.common import EXIT_INVALID, SafeOption, complete_recipe_paths, print_problems, say
 
 if TYPE_CHECKING:
     from kcfg.run import TrainedRun
@@ -43,7 +43,7 @@ def trained_run(target: Path, recipe: Path | None, safe: bool) -> Iterator[Train
 
 
 def evaluate(
-    target: Annotated[Path, typer.Argument(metavar="RECIPE_OR_RUN", help="A run directory, or a recipe (its newest trained run).", show_default=False)],
+    target: Annotated[Path, typer.Argument(metavar="RECIPE_OR_RUN", help="A run directory, or a recipe (its newest trained run).", show_default=False, autocompletion=complete_recipe_paths)],
     data: Annotated[Path | None, typer.Option("--data", help="An .npz or .csv file to evaluate on instead of data.test.", show_default=False)] = None,
     recipe: RecipeOption = None,
     safe: SafeOption = False,
@@ -64,7 +64,7 @@ def evaluate(
 
 
 def predict(
-    target: Annotated[Path, typer.Argument(metavar="RUN", help="A run directory, or a recipe (its newest trained run).", show_default=False)],
+    target: Annotated[Path, typer.Argument(metavar="RUN", help="A run directory, or a recipe (its newest trained run).", show_default=False, autocompletion=complete_recipe_paths)],
     input: Annotated[Path, typer.Option("--input", help="Inputs: .npz (arrays by input name, or x) or .csv (columns).", show_default=False)],
     output: Annotated[Path, typer.Option("--output", help="Predictions: .npz (one array per output) or .csv.", show_default=False)],
     recipe: RecipeOption = None,

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_INVALID, SafeOption, SetOption, UnsetOption, build_or_exit, load_or_exit, say
+from kcfg.cli.common import EXIT_INVALID, SafeOption, SetOption, UnsetOption, build_or_exit, complete_recipe_paths, load_or_exit, say
 
 
 def plot(
-    recipe: Annotated[Path, typer.Argument(help="Recipe file.", show_default=False)],
+    recipe: Annotated[Path, typer.Argument(help="Recipe file.", show_default=False, autocompletion=complete_recipe_paths)],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="png, svg, pdf or dot file; default: <name>.svg here.", show_default=False)] = None,
     shapes: Annotated[bool, typer.Option("--shapes", help="Show each layer's output shape (builds the model).")] = False,
     nested: Annotated[bool, typer.Option("--nested", help="Draw each submodel instance as a cluster of its layers.")] = False,

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from kcfg.cli.common import SafeOption, SetOption, UnsetOption, build_or_exit, load_or_exit
+from kcfg.cli.common import SafeOption, SetOption, UnsetOption, build_or_exit, complete_recipe_paths, load_or_exit
 
 
 def summary(
-    recipe: Annotated[Path, typer.Argument(help="Recipe file.", show_default=False)],
+    recipe: Annotated[Path, typer.Argument(help="Recipe file.", show_default=False, autocompletion=complete_recipe_paths)],
     expand: Annotated[bool, typer.Option("--expand", help="List the layers inside each submodel.")] = False,
     width: Annotated[int | None, typer.Option("--width", min=60, help="Line length of the table; default: Keras's.", show_default=False)] = None,
     set_: SetOption = [],  # noqa: B006 - typer reads defaults, never mutates them

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_RUN_FAILED, SafeOption, SetOption, UnsetOption, print_problems, say
+from kcfg.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_RUN_FAILED, SafeOption, SetOption, UnsetOption, complete_recipe_paths, print_problems, say
 
 if TYPE_CHECKING:
     from kcfg.run import Training
@@ -20,7 +20,7 @@ def fail(message: str, code: int) -> typer.Exit:
 
 
 def train(
-    recipe: Annotated[Path, typer.Argument(help="Recipe file.", show_default=False)],
+    recipe: Annotated[Path, typer.Argument(help="Recipe file.", show_default=False, autocompletion=complete_recipe_paths)],
     run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Run directory; default: runtime.run_dir (runs/<name>/<timestamp>).", show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the newest run of this recipe (or --run-dir) from its last completed epoch.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,

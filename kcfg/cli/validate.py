@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from kcfg.cli.common import EXIT_INVALID, SafeOption, SetOption, UnsetOption, print_problems, recipe_files, say
+from kcfg.cli.common import EXIT_INVALID, SafeOption, SetOption, UnsetOption, complete_recipe_paths, print_problems, recipe_files, say
 
 
 class Format(str, Enum):
@@ -19,7 +19,7 @@ class Format(str, Enum):
 
 
 def validate(
-    recipes: Annotated[list[Path], typer.Argument(help="Recipe files or folders of recipes.", show_default=False)],
+    recipes: Annotated[list[Path], typer.Argument(help="Recipe files or folders of recipes.", show_default=False, autocompletion=complete_recipe_paths)],
     format: Annotated[Format, typer.Option("--format", help="text, or json for CI tools.")] = Format.text,
     set_: SetOption = [],  # noqa: B006 - typer reads defaults, never mutates them
     unset: UnsetOption = [],  # noqa: B006

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import keras
 
+from kcfg.builder.keras_names import recipe_function
 from kcfg.builder.objects import ObjectFactory, shape_tuple
 from kcfg.recipe.grammar import LAMBDA_PREFIXES
 
@@ -134,10 +135,17 @@ class ArgumentWriter:
         return "layers" if value["class_name"] in self.factory.plugins else None
 
     def function_name(self, name: str, owner: str) -> str:
+        name = recipe_function(name) or name
+        if name.startswith("keras.ops."):
+            return name
         for prefix, section in LAMBDA_PREFIXES.items():
             if callable(getattr(getattr(keras, section), name, None)):
                 return prefix + name
         if name in self.factory.plugins:
             return name
+        registered = keras.saving.get_registered_object(name)
+        for plugin_name, plugin in self.factory.plugins.items():
+            if registered is not None and plugin is registered:
+                return plugin_name
         self.unknown.append(f"function {name!r} in {owner}")
         return name

@@ -22,6 +22,21 @@ class ClassInfo:
     adapts: bool = False
 
 
+@dataclass(frozen=True)
+class Integration:
+    """A class of another library that recipes name by its dotted path, and the extra that installs it."""
+
+    info: ClassInfo
+    extra: str
+
+
+#: Classes kcfg re-exports by their public dotted names (`{type: mlflow.keras.MlflowCallback}`). The list is
+#: fixed here, so `--safe` allows them: a recipe can reach no other module this way.
+INTEGRATIONS: dict[str, dict[str, Integration]] = {
+    "callbacks": {"mlflow.keras.MlflowCallback": Integration(ClassInfo(args=("log_every_epoch", "log_every_n_steps", "model_id")), "tracking")},
+}
+
+
 @cache
 def _catalog() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
@@ -29,7 +44,9 @@ def _catalog() -> dict[str, Any]:
 
 
 def keras_class(category: str, name: str) -> ClassInfo | None:
-    """The catalog entry of `keras.<category>.<name>`, or None."""
+    """The catalog entry of `keras.<category>.<name>` (or of an integration's class), or None."""
+    if name in INTEGRATIONS.get(category, {}):
+        return INTEGRATIONS[category][name].info
     entry = _catalog()[category].get("classes", {}).get(name)
     if entry is None:
         return None
@@ -45,7 +62,7 @@ def keras_class(category: str, name: str) -> ClassInfo | None:
 
 
 def class_names(category: str) -> list[str]:
-    return list(_catalog()[category].get("classes", {}))
+    return [*_catalog()[category].get("classes", {}), *INTEGRATIONS.get(category, {})]
 
 
 @cache

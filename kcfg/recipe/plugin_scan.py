@@ -76,14 +76,15 @@ def scan_plugins(specs: list[str], recipe_dir: Path) -> PluginNames:
         except (OSError, SyntaxError, UnicodeDecodeError):
             names.unreadable.append(spec)
             continue
+        qualified = "" if spec.endswith(".py") else f"{spec}."  # `my_pkg.layers.Antirectifier` as well as `Antirectifier`
         for node in tree.body:
             if isinstance(node, ast.ClassDef):
-                names.classes[node.name] = _init_info(node)
+                names.classes[node.name] = names.classes[qualified + node.name] = _init_info(node)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                names.functions.add(node.name)
-                names.signatures[node.name] = _arguments_info(node.args)
+                names.functions.update({node.name, qualified + node.name})
+                names.signatures[node.name] = names.signatures[qualified + node.name] = _arguments_info(node.args)
             else:
-                names.functions.update(assigned_names(node))
+                names.functions.update(name for assigned in assigned_names(node) for name in (assigned, qualified + assigned))
     return names
 
 

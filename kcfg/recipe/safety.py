@@ -18,8 +18,8 @@ from typing import Any
 from kcfg.recipe.report import Report
 
 REFUSED = "refused in --safe mode (KCFG_SAFE=1)"
-#: Callbacks --safe allows; every other one is refused (RemoteMonitor sends data over the network,
-#: LambdaCallback and plugin callbacks run code).
+#: Callbacks --safe allows; every other one is refused (RemoteMonitor and MLflow's callback send
+#: data over the network, LambdaCallback and plugin callbacks run code).
 SAFE_CALLBACKS = {"BackupAndRestore", "CSVLogger", "EarlyStopping", "History", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "SwapEMAWeights", "TensorBoard", "TerminateOnNaN"}
 #: Callback arguments that name files or folders the callback writes (BackupAndRestore also deletes its folder).
 CALLBACK_PATHS = ("filepath", "filename", "log_dir", "backup_dir")

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from kcfg.run.curves import CurvesError, draw_curves
     from kcfg.run.diff import diff_lines, diff_side
     from kcfg.run.distributed import PeerLost, abandon_cluster
+    from kcfg.run.export import FORMATS, Exported, ExportMismatch, ExportUnavailable, export_model
     from kcfg.run.feeding import FeedError
     from kcfg.run.launcher import launch_local
     from kcfg.run.ray_launcher import launch_on_ray
@@ -39,6 +40,7 @@ _MODULES = {
     "curves": ["CurvesError", "draw_curves"],
     "diff": ["diff_lines", "diff_side"],
     "distributed": ["PeerLost", "abandon_cluster"],
+    "export": ["FORMATS", "ExportMismatch", "ExportUnavailable", "Exported", "export_model"],
     "feeding": ["FeedError"],
     "launcher": ["launch_local"],
     "ray_launcher": ["launch_on_ray"],
@@ -54,6 +56,7 @@ _MODULES = {
 _HOMES = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
+    "FORMATS", "ExportMismatch", "ExportUnavailable", "Exported", "export_model",
     "Cluster", "CurvesError", "FeedError", "PeerLost", "RunDir", "RunDirError", "RunRow", "SearchFailed",
     "SearchInterrupted", "SearchOutcome", "SmokeResult", "TrainedRun", "Training", "TrainingFailed",
     "TrainingRequest", "TuneError", "TuneRequest", "abandon_cluster", "build_adapted", "by_backend",

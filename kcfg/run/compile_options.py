@@ -22,7 +22,7 @@ class CompileObjects:
             return self.factory.build(written, category, path)
 
     def loss(self, value: Any, path: KeyPath) -> Any:
-        from kcfg.run.losses import y_pred
+        from kcfg.builder.keras_names import y_pred
 
         return y_pred if value == Y_PRED_LOSS else self.build(value, "losses", path)
 

@@ -1,10 +1,15 @@
 """Loading a `.keras` file that kcfg saved, in Keras's safe mode.
 
-Keras saves a `Lambda`'s named function by its bare name (`abs` for `keras.ops.abs`), and
-a function a `{factory: ...}` returned (a loss closure) by its `__name__`, and cannot find
-either again on its own; kcfg knows which functions the recipe named and which factories
-it called, so it hands them to `load_model` as custom objects. Plugin classes and functions are registered by the
-plugin itself or passed the same way. Nothing is loaded as Python bytecode.
+kcfg's own names (`kcfg>y_pred`, `kcfg>ops.*`) are registered by `kcfg.builder.keras_names`.
+Models saved before kcfg registered its `keras.ops` functions name them bare (`abs`);
+plugin functions a plugin did not register, and a function a `{factory: ...}` returned (a
+loss closure), are saved by their `__name__`: kcfg knows which functions the recipe named
+and which factories it called, and hands them to `load_model` as custom objects. Nothing
+is loaded as Python bytecode.
+kcfg's own names (`kcfg>y_pred`, `kcfg>ops.*`) are registered by `kcfg.builder.keras_names`.
+Models saved before kcfg registered its `keras.ops` functions name them bare (`abs`), and
+plugin functions a plugin did not register are saved bare too: kcfg knows which functions
+the recipe named and hands them to `load_model` as custom objects. Nothing is loaded as
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 
 import keras
 
-import kcfg.run.losses  # noqa: F401 - registers the y_pred loss that compiled models refer to
+import kcfg.builder.keras_names  # noqa: F401 - registers kcfg>y_pred and kcfg>ops.*, which saved models refer to
 from kcfg.builder import ObjectFactory
 from kcfg.recipe import Recipe, plain, plan_recipe
 from kcfg.recipe.grammar import FUNCTIONS, factory_calls

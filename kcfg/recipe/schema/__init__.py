@@ -23,8 +23,9 @@ from kcfg.recipe.schema.data import (
     PythonSource,
     SyntheticSource,
 )
+from kcfg.recipe.schema.editor_schema import json_schema
 from kcfg.recipe.schema.graph import Block, Graph, InputSpec, LayerSpec
-from kcfg.recipe.schema.recipe import Recipe, json_schema
+from kcfg.recipe.schema.recipe import Recipe
 from kcfg.recipe.schema.runtime import DistributeSpec, Runtime
 from kcfg.recipe.schema.training import Compile, Evaluate, Fit
 from kcfg.recipe.schema.tune import ChoiceRange, FloatRange, IntRange, Objective, SpaceRange, Tune, objective_direction

@@ -1,8 +1,8 @@
-"""The whole recipe, and the JSON Schema that editors read."""
+"""The whole recipe (its JSON Schema for editors is made in `editor_schema.py`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -37,26 +37,3 @@ class Recipe(Section):
     runtime: Runtime = Field(default_factory=Runtime, description="Distribution strategy, device, precision, determinism, run directory.")
     tune: Tune | None = Field(None, description="A hyperparameter search (kcfg tune): space, objective, algorithm.")
 
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema that editors use to complete and check recipes.
-
-    Tagged unions become `anyOf`: as `oneOf` a `{type: Adam}` loss would match both the
-    object branch and the per-output mapping branch, and editors would reject it.
-    """
-
-    def any_of(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {("anyOf" if key == "oneOf" else key): any_of(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [any_of(value) for value in node]
-        return node
-
-    schema: dict[str, Any] = any_of(Recipe.model_json_schema())
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    # a file that `extends` a base may leave `model` to the base
-    schema["required"] = [key for key in schema.get("required", []) if key != "model"]
-    schema["anyOf"] = [{"required": ["model"]}, {"required": ["extends"]}]
-    if not schema["required"]:
-        del schema["required"]
-    return schema
