@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import keras
+import numpy as np
 
 from kcfg.builder.keras_names import recipe_function
 from kcfg.builder.objects import ObjectFactory, shape_tuple
@@ -26,14 +27,19 @@ def is_model(config: dict[str, Any]) -> bool:
     return config.get("class_name") in ("Functional", "Model", "Sequential") and "layers" in config.get("config", {})
 
 
+#: Keys a `.keras` file adds to serialized objects that say nothing about the object itself.
+_FILE_KEYS = {"shared_object_id"}
+
+
 def plain_config(value: Any) -> Any:
-    """Tuples (raw or serialized as `__tuple__`) become lists, recursively."""
+    """Tuples (raw or serialized as `__tuple__`) become lists, recursively; a saved file's
+    bookkeeping keys (`shared_object_id`) are dropped, so its configs equal a fresh object's."""
     if isinstance(value, dict) and value.get("class_name") == "__tuple__":
         return plain_config(value["config"]["value"])
     if isinstance(value, (list, tuple)):
         return [plain_config(v) for v in value]
     if isinstance(value, dict):
-        return {k: plain_config(v) for k, v in value.items()}
+        return {k: plain_config(v) for k, v in value.items() if k not in _FILE_KEYS}
     return value
 
 
@@ -47,9 +53,13 @@ def _policy_name(value: Any) -> Any:
 def _same(default: Any, value: Any) -> bool:
     """Equal configs, ignoring the names Keras generates for nested layers."""
     default, value = _policy_name(default), _policy_name(value)
+    if isinstance(default, float) and isinstance(value, float):
+        return bool(np.float32(default) == np.float32(value))  # optimizers save float32 variables
     if isinstance(default, dict) and isinstance(value, dict):
         keys = (set(default) | set(value)) - {"name"}
         return all(_same(default.get(k), value.get(k)) for k in keys)
+    if isinstance(value, list) and len(value) == 1 and not isinstance(default, list):
+        return _same(default, value[0])  # LayerNormalization's axis -1 is saved as [-1]
     if isinstance(default, list) and isinstance(value, list):
         return len(default) == len(value) and all(_same(a, b) for a, b in zip(default, value))
     return bool(default == value)
@@ -134,13 +144,20 @@ class ArgumentWriter:
                 return category
         return "layers" if value["class_name"] in self.factory.plugins else None
 
-    def function_name(self, name: str, owner: str) -> str:
+    def function_name(self, name: str, owner: str, prefixed: bool = True) -> str:
+        """How a recipe names a saved function: `keras.ops.abs` for kcfg's stand-ins, a plugin's
+        name for what it registered (`package>name`), Keras's own with its module unless
+        `prefixed` is off (losses and metrics are named bare)."""
         name = recipe_function(name) or name
+        if name == "kcfg>y_pred":
+            return "y_pred"
         if name.startswith("keras.ops."):
             return name
         for prefix, section in LAMBDA_PREFIXES.items():
-            if callable(getattr(getattr(keras, section), name, None)):
+            if prefixed and callable(getattr(getattr(keras, section), name, None)):
                 return prefix + name
+        if not prefixed and ">" not in name:
+            return name
         if name in self.factory.plugins:
             return name
         registered = keras.saving.get_registered_object(name)
