@@ -19,8 +19,8 @@ from kcfg.builder.keras_names import recipe_function
 from kcfg.builder.objects import ObjectFactory, shape_tuple
 from kcfg.recipe.grammar import LAMBDA_PREFIXES
 
-#: Config keys that are not constructor arguments a recipe writes.
-SKIPPED = {"name", "build_config", "compile_config"}
+#: Config keys that are not constructor arguments a recipe writes (`vocabulary_size` follows the vocabulary).
+SKIPPED = {"name", "build_config", "compile_config", "vocabulary_size"}
 
 
 def is_model(config: dict[str, Any]) -> bool:
@@ -40,6 +40,16 @@ def plain_config(value: Any) -> Any:
         return [plain_config(v) for v in value]
     if isinstance(value, dict):
         return {k: plain_config(v) for k, v in value.items() if k not in _FILE_KEYS}
+    return value
+
+
+def short_float(value: Any) -> Any:
+    """A float that is exactly a float32 (a saved variable, adapted bin boundaries) as the
+    shortest decimal that reads back to it: 0.0010000000474974513 is written 0.001."""
+    if isinstance(value, float) and float(np.float32(value)) == value:
+        return float(str(np.float32(value)))
+    if isinstance(value, dict):
+        return {k: short_float(v) for k, v in value.items()}
     return value
 
 
@@ -90,6 +100,14 @@ class ArgumentWriter:
                 self.defaults[key] = {}
         return self.defaults[key]
 
+    def signature_defaults(self, category: str, class_name: str) -> dict[str, Any]:
+        """The constructor's own defaults, for classes that cannot be built from the required
+        arguments alone (`CategoryEncoding` needs `num_tokens`, `Discretization` bins)."""
+        params = inspect.signature(cast(Any, self.factory.keras_class(category, class_name)).__init__).parameters.values()
+        defaults = {p.name: plain_config(p.default) for p in params if p.default is not p.empty}
+        policy = {"dtype": keras.config.dtype_policy().name} if defaults.get("dtype") is None else {}
+        return {"trainable": True, **defaults, **policy}
+
     def live_value(self, value: Any) -> Any:
         """A serialized constructor argument as the object Keras would pass."""
         if isinstance(value, dict) and value.get("class_name") == "function" and isinstance(value.get("config"), str):
@@ -106,7 +124,7 @@ class ArgumentWriter:
         """
         kept = set(self.required(category, class_name))
         for _ in range(2):
-            rebuilt = self.rebuilt_config(category, class_name, {k: config[k] for k in sorted(kept) if k in config})
+            rebuilt = self.rebuilt_config(category, class_name, {k: config[k] for k in sorted(kept) if k in config}) or self.signature_defaults(category, class_name)
             kept |= {k for k, v in config.items() if k not in SKIPPED and not _same(rebuilt.get(k), plain_config(v))}
         order = [k for k in config if k in kept and k in self.required(category, class_name)] + [k for k in config if k in kept and k not in self.required(category, class_name)]
         return {key: self.value(key, plain_config(config[key]), class_name) for key in order if key not in SKIPPED}
@@ -115,6 +133,8 @@ class ArgumentWriter:
         """A config value as a recipe writes it: Keras objects as `{type: ...}` or a class name."""
         if key == "dtype":
             return _policy_name(value)
+        if isinstance(value, float):
+            return short_float(value)
         if isinstance(value, list):
             return [self.value(key, v, owner) for v in value]
         if not (isinstance(value, dict) and "class_name" in value and "config" in value):

@@ -10,22 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from kcfg.importer.arguments import ArgumentWriter, plain_config
+from kcfg.importer.arguments import ArgumentWriter, plain_config, short_float
 
 #: Options written only when they differ from the recipe's defaults; `jit_compile` is left
 #: out, since Keras saves what `"auto"` resolved to on the machine that compiled it.
 _DEFAULTS = {"steps_per_execution": 1, "run_eagerly": False}
-
-
-def short_float(value: Any) -> Any:
-    """A float that is exactly a float32 as the shortest decimal that reads back to it."""
-    if isinstance(value, float) and float(np.float32(value)) == value:
-        return float(str(np.float32(value)))
-    if isinstance(value, dict):
-        return {k: short_float(v) for k, v in value.items()}
-    return value
 
 
 def compile_section(config: dict[str, Any], outputs: list[str], writer: ArgumentWriter) -> dict[str, Any]:

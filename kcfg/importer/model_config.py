@@ -19,6 +19,7 @@ from typing import Any, cast
 import keras
 
 from kcfg.builder.objects import ObjectFactory
+from kcfg.importer.adapted import PLACEHOLDER_DATA, SavedState, is_adapted
 from kcfg.importer.arguments import ArgumentWriter, is_model, plain_config
 from kcfg.importer.compile_config import compile_section
 from kcfg.importer.operations import Ref, is_operation, operation_entry
@@ -43,8 +44,11 @@ def read_model_config(path: Path) -> dict[str, Any]:
 class ModelImporter:
     """Turns one serialized model (and the models nested in it) into recipe data."""
 
-    def __init__(self, factory: ObjectFactory) -> None:
+    def __init__(self, factory: ObjectFactory, adapted: str = "adapt", state: SavedState | None = None) -> None:
         self.factory = factory
+        self.adapted = adapted  # "adapt" or "values": how adapted preprocessing layers are written
+        self.state = state
+        self.nested = 0  # depth of the submodel being imported; only layers of `model` adapt
         self.submodels: dict[str, dict[str, Any]] = {}
         self.signatures: dict[str, str] = {}  # json of a graph -> its submodel name
         self.unknown: list[str] = []
@@ -56,7 +60,9 @@ class ModelImporter:
         if self.submodels:
             data["submodels"] = self.submodels
         data["model"] = graph
-        if isinstance(serialized.get("compile_config"), dict):
+        if any("adapt" in spec for spec in graph["layers"].values()):
+            data["data"] = PLACEHOLDER_DATA
+        if serialized.get("compile_config"):
             outputs = graph.get("outputs") or [next(reversed(graph["layers"]))]
             data["compile"] = compile_section(serialized["compile_config"], outputs, self.arguments)
         if self.unknown:
@@ -213,7 +219,19 @@ class ModelImporter:
         except ValueError:
             self.unknown.append(f"{layer['config'].get('name')} ({class_name})")
             return {"type": class_name}
-        return {"type": class_name, **self.arguments.arguments("layers", class_name, layer["config"])}
+        spec = {"type": class_name, **self.arguments.arguments("layers", class_name, layer["config"])}
+        if is_adapted(class_name, layer["config"]):
+            spec.update(self.adapted_state(layer["config"].get("name", "")))
+        return spec
+
+    def adapted_state(self, name: str) -> dict[str, Any]:
+        """`adapt: train`, or the saved state as arguments (always in submodels, which cannot adapt)."""
+        if self.adapted == "adapt" and not self.nested:
+            return {"adapt": "train"}
+        if self.state is None:
+            self.unknown.append(f"{name} (adapted state, which only the .keras file holds)")
+            return {}
+        return self.state.arguments(name)
 
     def operation(self, layer: dict[str, Any], node: dict[str, Any], entries: dict[tuple[str, int], str], several: set[tuple[str, int]], previous: str | None) -> dict[str, Any]:
         """An `op:` entry; `input:` left out when it is just the previous entry (or the only input)."""
@@ -235,7 +253,9 @@ class ModelImporter:
         return entry
 
     def submodel(self, layer: dict[str, Any]) -> str:
+        self.nested += 1
         graph = self.graph(layer)
+        self.nested -= 1
         signature = json.dumps(graph, sort_keys=True)
         if signature not in self.signatures:
             name = layer["config"].get("name", "submodel")
@@ -253,8 +273,14 @@ def _histories_of(refs: Any) -> list[list[Any]]:
     return [refs] if refs and isinstance(refs[0], str) else list(refs)
 
 
-def import_recipe(serialized: dict[str, Any], factory: ObjectFactory) -> dict[str, Any]:
-    """Recipe data for a serialized Keras model (`config.json` of a `.keras` file)."""
+def import_recipe(serialized: dict[str, Any], factory: ObjectFactory, adapted: str = "adapt", state: SavedState | None = None) -> dict[str, Any]:
+    """Recipe data for a serialized Keras model (`config.json` of a `.keras` file).
+
+    Args:
+        adapted: "adapt" writes adapted preprocessing layers as `adapt: train` (and
+            placeholder training data), "values" writes their state, read from `state`.
+        state: the saved file's adapted state; without it, "values" cannot be written.
+    """
     if not is_model(serialized):
         raise ImportProblem(f"the file holds a {serialized.get('class_name')}, not a functional or Sequential model")
-    return ModelImporter(factory).recipe(serialized)
+    return ModelImporter(factory, adapted, state).recipe(serialized)
