@@ -122,12 +122,13 @@ class ArgumentWriter:
         Defaults can depend on other arguments (MaxPooling2D's `strides` follows
         `pool_size`), so the check is repeated with what was kept so far.
         """
+        skipped = SKIPPED - {"name"} if category in ("losses", "metrics") else SKIPPED  # their names key the logs
         kept = set(self.required(category, class_name))
         for _ in range(2):
             rebuilt = self.rebuilt_config(category, class_name, {k: config[k] for k in sorted(kept) if k in config}) or self.signature_defaults(category, class_name)
-            kept |= {k for k, v in config.items() if k not in SKIPPED and not _same(rebuilt.get(k), plain_config(v))}
+            kept |= {k for k, v in config.items() if k not in skipped and not _same(rebuilt.get(k), plain_config(v))}
         order = [k for k in config if k in kept and k in self.required(category, class_name)] + [k for k in config if k in kept and k not in self.required(category, class_name)]
-        return {key: self.value(key, plain_config(config[key]), class_name) for key in order if key not in SKIPPED}
+        return {key: self.value(key, plain_config(config[key]), class_name) for key in order if key not in skipped}
 
     def value(self, key: str, value: Any, owner: str) -> Any:
         """A config value as a recipe writes it: Keras objects as `{type: ...}` or a class name."""
