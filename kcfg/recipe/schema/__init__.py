@@ -20,8 +20,11 @@ from kcfg.recipe.schema.data import (
     ImagesSource,
     KerasSource,
     NpzSource,
+    ParquetSource,
     PythonSource,
     SyntheticSource,
+    TfdsSource,
+    TFRecordSource,
 )
 from kcfg.recipe.schema.graph import Graph, InputSpec, LayerSpec
 from kcfg.recipe.schema.recipe import Recipe, json_schema
@@ -30,6 +33,6 @@ from kcfg.recipe.schema.training import Compile, Evaluate, Fit
 
 __all__ = [
     "PATTERN_HINTS", "PLUGIN_PATTERN", "Compile", "CsvSource", "Data", "DataSource", "DistributeSpec", "Evaluate", "Fit",
-    "Graph", "ImagesSource", "InputSpec", "KerasObject", "KerasSource", "LayerSpec", "NpzSource", "PythonSource", "Recipe",
-    "Runtime", "Section", "SyntheticSource", "UnknownKey", "json_schema", "plain",
+    "Graph", "ImagesSource", "InputSpec", "KerasObject", "KerasSource", "LayerSpec", "NpzSource", "ParquetSource", "PythonSource", "Recipe",
+    "Runtime", "Section", "SyntheticSource", "TFRecordSource", "TfdsSource", "UnknownKey", "json_schema", "plain",
 ]

@@ -1,0 +1,68 @@
+"""A table source (CSV, Parquet) as a row stream: each block of rows mapped to the model by the array rules.
+
+The first block is read when the feed is made: it fixes the element types (so a later
+block cannot change them), and a mapping, shape or label problem shows before training.
+Only the columns the mapping reads are parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from kcfg.recipe.errors import KeyPath
+from kcfg.run.array_mapping import ArrayMapping, Arrays, Parts, with_default_x
+from kcfg.run.mapping import FeedError, mapped_columns
+from kcfg.run.sources import SourceError
+from kcfg.run.streams import Faults, RowStream
+from kcfg.run.tables import Table
+from kcfg.run.tensor_mapping import element
+
+
+def read_columns(table: Table, source: Any, mapping: ArrayMapping, with_targets: bool) -> list[str]:
+    """The columns the mapping (or its defaults) can read, in file order."""
+    sig = mapping.signature
+    source = with_default_x(source, table.names, sig)
+    wanted = set(mapped_columns(source.x) + mapped_columns(source.sample_weight) + (mapped_columns(source.y) if with_targets else []))
+    wanted |= {*sig.inputs, "x"} if source.x is None else set()
+    wanted |= {*sig.outputs, "y"} if source.y is None and with_targets else set()
+    return [name for name in table.names if name in wanted] or table.names[:1]
+
+
+def table_stream(table: Table, source: Any, mapping: ArrayMapping, path: KeyPath, with_targets: bool) -> RowStream:
+    """Rows of the table as batched `(x, y[, sample_weight])` elements, typed by its first block."""
+    columns = read_columns(table, source, mapping, with_targets)
+    strings = {name for name, dtype in mapping.signature.dtypes.items() if dtype == "string"}
+
+    def mapped(block: Arrays) -> Parts:
+        x, y, weights = mapping.parts(block, source, path, with_targets)
+        return {name: a.astype(str).astype(object) if name in strings and a.dtype != object else a for name, a in (x or {}).items()}, y, weights
+
+    first = next(table.blocks(columns, 0, None), None)
+    if first is None or not len(next(iter(first.values()))):
+        raise FeedError(path, f"the data has no samples ({', '.join(map(str, table.files[:3]))}{' ...' if len(table.files) > 3 else ''} hold no rows)")
+    signature = tf.nest.map_structure(spec_of, element(*mapped(first)))
+    faults = Faults()
+
+    def generate(start: int, stop: int | None) -> Iterator[Any]:
+        try:
+            for block in table.blocks(columns, start, stop):
+                yield element(*mapped(block))
+        except SourceError as exc:
+            faults.error = FeedError(path + (exc.key,), str(exc))
+            raise
+        except FeedError as exc:
+            faults.error = exc
+            raise
+
+    def blocks(start: int, stop: int | None) -> tf.data.Dataset:
+        return tf.data.Dataset.from_generator(lambda: generate(start, stop), output_signature=signature)
+
+    return RowStream(blocks, table.count, known_rows=table.known_rows(), faults=faults)
+
+
+def spec_of(array: np.ndarray) -> tf.TensorSpec:
+    return tf.TensorSpec((None, *array.shape[1:]), tf.string if array.dtype == object else tf.as_dtype(array.dtype))
