@@ -18,6 +18,7 @@ import numpy as np
 
 from kcfg.recipe.errors import KeyPath
 from kcfg.recipe.schema import CsvSource, ParquetSource
+from kcfg.run.csv_faults import shown
 from kcfg.run.mapping import FeedError, ModelSignature, as_mapping, default_key, fitted_shape, mapped_columns, shape_error
 
 Arrays = dict[str, np.ndarray]
@@ -49,6 +50,11 @@ def with_default_x(source: Any, keys: list[str], signature: ModelSignature) -> A
     return source.model_copy(update={"x": {next(iter(signature.inputs)): [c for c in keys if c not in used]}})
 
 
+def first_text(array: np.ndarray) -> Any:
+    """The first string of an array of text (or of text and numbers)."""
+    return next((value for value in array.flat if isinstance(value, (str, bytes))), array.flat[0])
+
+
 class ArrayMapping:
     """The mapping rules over arrays, for one model."""
 
@@ -78,7 +84,7 @@ class ArrayMapping:
         for name, array in x.items():
             dtype = self.signature.dtypes.get(name, "string")
             if array.dtype.kind in "USO" and array.size and dtype != "string":
-                raise FeedError(path, f"the data for input {name!r} is text ({str(array.flat[0])!r}), but the input takes {dtype}: give it `dtype: string` (and a StringLookup or TextVectorization to read it), or numbers")
+                raise FeedError(path, f"the data for input {name!r} is text ({shown(first_text(array))}), but the input takes {dtype}: give it `dtype: string` (and a StringLookup or TextVectorization to read it), or numbers")
 
     def pick(self, arrays: Arrays, mapping: Any, shapes: dict[str, Any], key: str, path: KeyPath, *, reshape: bool, check_shape: bool = True) -> Arrays | None:
         """Arrays for each model input (or output), by the mapping or the default keys."""
@@ -107,11 +113,14 @@ class ArrayMapping:
             raise FeedError(path, f"no key or column {missing[0]!r} (there are: {', '.join(sorted(arrays))})")
         if isinstance(columns, str):
             return arrays[columns]
+        text = [c for c in wanted if arrays[c].dtype.kind in "USO"]
+        if text and len(text) < len(wanted):
+            raise FeedError(path, f"column {text[0]!r} holds text ({shown(first_text(arrays[text[0]]))}), but the columns stacked with it hold numbers: map it to an input of its own, or declare its type (dtypes)")
         return np.stack([arrays[c] for c in wanted], axis=-1)
 
     def fit_shape(self, array: np.ndarray, shape: tuple[int | None, ...], name: str, path: KeyPath, reshape: bool) -> np.ndarray:
         """The array itself when its sample shape matches; reshaped when only the layout differs."""
-        if array.dtype == object and reshape and len(shape) == 1 and len(array) and not isinstance(array.flat[0], (str, bytes)):  # word-id sequences of different lengths
+        if array.dtype == object and reshape and len(shape) == 1 and len(array) and isinstance(array.flat[0], (list, np.ndarray)):  # word-id sequences of different lengths
             array = keras.utils.pad_sequences(list(array), maxlen=shape[0])
         fitted = fitted_shape(array.shape[1:], shape, reshape=reshape, sparse=self.signature.is_sparse(name))
         if isinstance(fitted, str):

@@ -16,9 +16,10 @@ from typing import Any
 SHOWN = 40
 
 
-def shown(cell: str) -> str:
-    text = cell.encode("utf-8", "backslashreplace").decode("utf-8")
-    return repr(text if len(text) <= SHOWN else text[:SHOWN] + "...")
+def shown(cell: Any) -> str:
+    """A cell quoted for a message: shortened, bytes that are not text as escapes (b'\\xe9' -> \\xe9)."""
+    text = str(cell).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return f"'{text if len(text) <= SHOWN else text[:SHOWN] + '...'}'"
 
 
 def cell_problem(cell: str, kind: str, encoding: str) -> str | None:
@@ -32,7 +33,7 @@ def cell_problem(cell: str, kind: str, encoding: str) -> str | None:
     try:
         value = float(cell)
     except ValueError:
-        return f"{shown(cell)} is not a number, as the column's first rows are: fix the cell, or declare the column text (dtypes: {{COLUMN: string}})"
+        return f"{shown(cell)} is not a number: fix the cell, or declare the column text (dtypes: {{COLUMN: string}})"
     if kind.startswith("int") and not value.is_integer():
         return f"{shown(cell)} is not a whole number, as the column's first rows are: declare the column's type (dtypes: {{COLUMN: float32}})"
     return None

@@ -14,8 +14,8 @@ import numpy as np
 import tensorflow as tf
 
 from kcfg.recipe.errors import KeyPath
-from kcfg.run.array_mapping import ArrayMapping, Arrays, Parts, with_default_x
-from kcfg.run.mapping import FeedError, mapped_columns
+from kcfg.run.array_mapping import ArrayMapping, Arrays, Parts, target_columns, with_default_x
+from kcfg.run.mapping import FeedError, as_mapping, mapped_columns
 from kcfg.run.sources import SourceError
 from kcfg.run.streams import Faults, RowStream
 from kcfg.run.tables import Table
@@ -32,10 +32,20 @@ def read_columns(table: Table, source: Any, mapping: ArrayMapping, with_targets:
     return [name for name in table.names if name in wanted] or table.names[:1]
 
 
+def text_columns(table: Table, source: Any, mapping: ArrayMapping, strings: set[str]) -> set[str]:
+    """Columns read as text whatever they hold: those of string inputs, and targets given `labels`."""
+    source = with_default_x(source, table.names, mapping.signature)
+    given = as_mapping(source.x, list(mapping.signature.inputs)) or {}
+    text = {c for name in strings for c in mapped_columns(given.get(name, name))}
+    return text | (set(target_columns(source, table.names, mapping.signature)) if source.labels is not None else set())
+
+
 def table_stream(table: Table, source: Any, mapping: ArrayMapping, path: KeyPath, with_targets: bool) -> RowStream:
     """Rows of the table as batched `(x, y[, sample_weight])` elements, typed by its first block."""
     columns = read_columns(table, source, mapping, with_targets)
     strings = {name for name, dtype in mapping.signature.dtypes.items() if dtype == "string"}
+    text = text_columns(table, source, mapping, strings)
+    table.expect(set(columns) - text, text & set(target_columns(source, table.names, mapping.signature)))
 
     def mapped(block: Arrays) -> Parts:
         x, y, weights = mapping.parts(block, source, path, with_targets)
@@ -43,7 +53,8 @@ def table_stream(table: Table, source: Any, mapping: ArrayMapping, path: KeyPath
 
     first = next(table.blocks(columns, 0, None), None)
     if first is None or not len(next(iter(first.values()))):
-        raise FeedError(path, f"the data has no samples ({', '.join(map(str, table.files[:3]))}{' ...' if len(table.files) > 3 else ''} hold no rows)")
+        files = ", ".join(map(str, table.files[:3])) + (" ..." if len(table.files) > 3 else "")
+        raise FeedError(path, f"the data has no samples: {files} {'holds' if len(table.files) == 1 else 'hold'} no rows")
     signature = tf.nest.map_structure(spec_of, element(*mapped(first)))
     faults = Faults()
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -29,6 +30,8 @@ Block = dict[str, np.ndarray]
 CSV_BLOCK = 8 << 20
 #: Rows of a Parquet record batch.
 PARQUET_BATCH = 65_536
+#: A cell that reads as a number.
+NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 ARROW_TYPES = {"float32": pa.float32(), "float64": pa.float64(), "int32": pa.int32(), "int64": pa.int64(), "string": pa.string()}
 
 
@@ -67,12 +70,16 @@ class Table:
         self.files = files
         self.names = names
         declared = source.dtypes or {}
-        label_columns = set()
-        if source.labels is not None:  # class names: compared as text
-            from kcfg.run.mapping import mapped_columns
+        self.kinds = {name: declared.get(name, kinds[name]) for name in names}
 
-            label_columns = set(mapped_columns(source.y) or names)
-        self.kinds = {name: "string" if name in label_columns else declared.get(name, kinds[name]) for name in names}
+    def expect(self, numbers: set[str], text: set[str]) -> None:
+        """Read `text` columns as text (class names for `labels`), and `numbers` (they feed numeric inputs
+        or targets) as numbers where their first rows mix numbers and text; declared types stay."""
+        declared = self.source.dtypes or {}
+        for name in text - set(declared):
+            self.kinds[name] = "string"
+        for name in (numbers & getattr(self, "mixed", set())) - set(declared):
+            self.kinds[name] = "float32"
 
     def batches(self, file: Path, columns: list[str], skip: int) -> Iterator[tuple[int, pa.RecordBatch]]:
         """(first row in the file, record batch) from row `skip` of one file on (earlier whole batches may be skipped unread)."""
@@ -134,11 +141,14 @@ class CsvTable(Table):
 
     def __init__(self, source: CsvSource, base: Path) -> None:
         files = shard_files(source.path, base, ".csv")
+        self.source = source  # before the first read: its faults are located with the source's options
         self.read_options = {"block_size": CSV_BLOCK, "encoding": source.encoding}
         self.parse_options = pa_csv.ParseOptions(delimiter=source.delimiter, newlines_in_values=True)
         first = self.first_block(source, files)
         names = list(first.schema.names)
         super().__init__(source, files, names, {name: arrow_kind(t) for name, t in zip(names, first.schema.types)})
+        #: Text columns of the first block that hold numbers too: numbers with a bad cell, when a model input or target reads them.
+        self.mixed = {name for name in names if self.kinds[name] == "string" and pc.any(pc.match_substring_regex(first.column(name).cast(pa.string()), NUMBER)).as_py()}
 
     def first_block(self, source: CsvSource, files: list[Path]) -> pa.RecordBatch:
         """The first block of the first file: it names the columns and shows their types."""
