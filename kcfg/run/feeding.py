@@ -81,6 +81,10 @@ class Feeder:
             return synthetic_arrays(self.model, self.signature.losses, source.samples, source.seed if source.seed is not None else self.seed)
         if isinstance(source, NpzSource):
             return read_npz(source, self.base)
+        if self.safe and isinstance(source, (CsvSource, ParquetSource, TFRecordSource)):
+            from kcfg.run.tables import confined
+
+            confined(source.path, self.base)
         if isinstance(source, (CsvSource, ParquetSource)):
             from kcfg.run.table_stream import table_stream
             from kcfg.run.tables import open_table

@@ -61,7 +61,8 @@ def tfds_stream(source: TfdsSource, base: Path, mapping: TensorMapping, path: Ke
         builder = tfds.builder(source.name, data_dir=data_dir)
         prepared = builder.is_prepared()
     except Exception as exc:  # tfds raises its own kinds for unknown names, versions and folders
-        raise SourceError("name", f"no TensorFlow Datasets builder {source.name!r}{' in ' + data_dir if data_dir else ''}: {' '.join(str(exc).split())[:300]}") from exc
+        reason = " ".join(str(exc).split()).split(" Available datasets:")[0]
+        raise SourceError("name", f"no TensorFlow Datasets builder {source.name!r}{' in ' + data_dir if data_dir else ''}: {reason[:300]}") from exc
     if not prepared:
         raise SourceError("name", f"{source.name!r} is not prepared in {builder.data_dir}: prepare it first (tfds build {source.name} --data_dir DIR); kcfg downloads nothing")
     try:

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from kcfg.recipe.safety import REFUSED
 from kcfg.recipe.schema import CsvSource, ParquetSource
 from kcfg.run.csv_faults import locate_csv_fault
 from kcfg.run.sources import SourceError, readable
@@ -49,6 +50,13 @@ def shard_files(pattern: str, base: Path, suffix: str) -> list[Path]:
             raise SourceError("path", f"{path} holds no {suffix} files")
         return [readable(f) for f in files]
     return [readable(path)]
+
+
+def confined(pattern: str, base: Path) -> None:
+    """Under --safe: every file of `path` must lie in the recipe's folder, links resolved (a glob may match a link out)."""
+    for file in shard_files(pattern, base, ""):
+        if not file.resolve().is_relative_to(base.resolve()):
+            raise SourceError("path", f"{REFUSED}: {file} lies outside the recipe's folder ({base})")
 
 
 def arrow_kind(kind: pa.DataType) -> str:
