@@ -45,7 +45,7 @@ def table_stream(table: Table, source: Any, mapping: ArrayMapping, path: KeyPath
     columns = read_columns(table, source, mapping, with_targets)
     strings = {name for name, dtype in mapping.signature.dtypes.items() if dtype == "string"}
     text = text_columns(table, source, mapping, strings)
-    table.expect(set(columns) - text, text & set(target_columns(source, table.names, mapping.signature)))
+    table.expect(set(columns) - text, text)
 
     def mapped(block: Arrays) -> Parts:
         x, y, weights = mapping.parts(block, source, path, with_targets)

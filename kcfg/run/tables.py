@@ -27,8 +27,11 @@ from kcfg.run.csv_faults import locate_csv_fault
 from kcfg.run.sources import SourceError, readable
 
 Block = dict[str, np.ndarray]
-#: Bytes of CSV text parsed at once; the largest row must fit (a 200 KB text field does).
-CSV_BLOCK = 8 << 20
+#: Bytes of CSV text parsed at once. pyarrow reads a fixed number of blocks ahead, so memory follows this
+#: size (8 MiB blocks held 280 MB more than 1 MiB ones over a 300 MB file); a longer row is read again in larger blocks.
+CSV_BLOCK = 1 << 20
+#: The largest block a row may need.
+CSV_BLOCK_LIMIT = 256 << 20
 #: Rows of a Parquet record batch.
 PARQUET_BATCH = 65_536
 #: A cell that reads as a number.
@@ -81,7 +84,7 @@ class Table:
         self.kinds = {name: declared.get(name, kinds[name]) for name in names}
 
     def expect(self, numbers: set[str], text: set[str]) -> None:
-        """Read `text` columns as text (class names for `labels`), and `numbers` (they feed numeric inputs
+        """Read `text` columns as text (string inputs, class names for `labels`), and `numbers` (they feed numeric inputs
         or targets) as numbers where their first rows mix numbers and text; declared types stay."""
         declared = self.source.dtypes or {}
         for name in text - set(declared):
@@ -150,7 +153,7 @@ class CsvTable(Table):
     def __init__(self, source: CsvSource, base: Path) -> None:
         files = shard_files(source.path, base, ".csv")
         self.source = source  # before the first read: its faults are located with the source's options
-        self.read_options = {"block_size": CSV_BLOCK, "encoding": source.encoding}
+        self.read_options = {"encoding": source.encoding}
         self.parse_options = pa_csv.ParseOptions(delimiter=source.delimiter, newlines_in_values=True)
         first = self.first_block(source, files)
         names = list(first.schema.names)
@@ -160,41 +163,56 @@ class CsvTable(Table):
 
     def first_block(self, source: CsvSource, files: list[Path]) -> pa.RecordBatch:
         """The first block of the first file: it names the columns and shows their types."""
-        file = files[0]
-        try:
-            options = pa_csv.ReadOptions(**self.read_options)
-            if not source.header:
-                width = len(pa_csv.open_csv(file, pa_csv.ReadOptions(autogenerate_column_names=True, **self.read_options), self.parse_options).schema.names)
-                names = source.columns or [str(i) for i in range(width)]
-                if len(names) != width:
-                    raise SourceError("columns", f"columns names {len(names)} columns, but {file} has {width}")
-                options = pa_csv.ReadOptions(column_names=names, **self.read_options)
-            reader = pa_csv.open_csv(file, options, self.parse_options, self.convert_options({}))
-            return next(iter(reader), None) or pa.RecordBatch.from_pylist([], schema=reader.schema)
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            if "Empty CSV file" in str(exc):
-                raise SourceError("path", f"{file} is empty") from exc
-            raise self.located(file, exc, {}) from exc
+        file, block = files[0], CSV_BLOCK
+        while True:
+            read = {**self.read_options, "block_size": block}
+            try:
+                options = pa_csv.ReadOptions(**read)
+                if not source.header:
+                    width = len(pa_csv.open_csv(file, pa_csv.ReadOptions(autogenerate_column_names=True, **read), self.parse_options).schema.names)
+                    names = source.columns or [str(i) for i in range(width)]
+                    if len(names) != width:
+                        raise SourceError("columns", f"columns names {len(names)} columns, but {file} has {width}")
+                    options = pa_csv.ReadOptions(column_names=names, **read)
+                reader = pa_csv.open_csv(file, options, self.parse_options, self.convert_options({}))
+                return next(iter(reader), None) or pa.RecordBatch.from_pylist([], schema=reader.schema)
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                if "straddl" in str(exc) and block < CSV_BLOCK_LIMIT:
+                    block *= 8
+                    continue
+                if "Empty CSV file" in str(exc):
+                    raise SourceError("path", f"{file} is empty") from exc
+                raise self.located(file, exc, {}) from exc
 
     @staticmethod
     def convert_options(types: dict[str, pa.DataType], columns: list[str] | None = None) -> pa_csv.ConvertOptions:
         # only an empty cell is missing: "NA" or "nan" are what they say (text, or a float NaN)
         return pa_csv.ConvertOptions(column_types=types, include_columns=columns or [], null_values=[""], strings_can_be_null=False, quoted_strings_can_be_null=False)
 
-    def open(self, file: Path, columns: list[str]) -> Any:
-        options = pa_csv.ReadOptions(**self.read_options) if self.source.header else pa_csv.ReadOptions(column_names=self.names, **self.read_options)
-        return pa_csv.open_csv(file, options, self.parse_options, self.convert_options({c: ARROW_TYPES[self.kinds[c]] for c in columns}, columns))
+    def open(self, file: Path, columns: list[str], block: int) -> Any:
+        options = {**self.read_options, "block_size": block}
+        read = pa_csv.ReadOptions(**options) if self.source.header else pa_csv.ReadOptions(column_names=self.names, **options)
+        return pa_csv.open_csv(file, read, self.parse_options, self.convert_options({c: ARROW_TYPES[self.kinds[c]] for c in columns}, columns))
 
     def batches(self, file: Path, columns: list[str], skip: int) -> Iterator[tuple[int, pa.RecordBatch]]:
-        first = 0
-        try:
-            for batch in self.open(file, columns):
-                yield first, batch
-                first += batch.num_rows
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            if "include_columns" in str(exc):
-                raise SourceError("path", f"{file} lacks a column {self.files[0]} has: {exc}") from exc
-            raise self.located(file, exc, {c: self.kinds[c] for c in columns}) from exc
+        first, block = 0, CSV_BLOCK
+        while True:
+            try:
+                done = first  # rows already given, when a long row makes the file start again in larger blocks
+                for batch in self.open(file, columns, block):
+                    if done >= batch.num_rows:
+                        done -= batch.num_rows
+                        continue
+                    yield first, batch.slice(done)
+                    first, done = first + batch.num_rows - done, 0
+                return
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                if "straddl" in str(exc) and block < CSV_BLOCK_LIMIT:
+                    block *= 8
+                    continue
+                if "include_columns" in str(exc):
+                    raise SourceError("path", f"{file} lacks a column {self.files[0]} has: {exc}") from exc
+                raise self.located(file, exc, {c: self.kinds[c] for c in columns}) from exc
 
     def file_rows(self, file: Path) -> int:
         return sum(batch.num_rows for _, batch in self.batches(file, self.names[:1], 0))
