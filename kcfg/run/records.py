@@ -40,16 +40,26 @@ def tfrecord_stream(source: TFRecordSource, base: Path, mapping: TensorMapping, 
     except (tf.errors.InvalidArgumentError, ValueError) as exc:
         raise SourceError("features", f"the first record of {files[0]} does not match features: {' '.join(str(exc).split())[:300]}") from exc
 
-    def blocks(start: int, stop: int | None) -> tf.data.Dataset:
-        selected = records().skip(start)
-        if stop is not None:
-            selected = selected.take(stop - start)
-        return selected.batch(RECORD_BLOCK).map(lambda serialized: mapping.element(tf.io.parse_example(serialized, spec), source, path, with_targets), num_parallel_calls=tf.data.AUTOTUNE)
+    def parse(serialized: tf.Tensor) -> object:
+        return mapping.element(tf.io.parse_example(serialized, spec), source, path, with_targets)
+
+    def batches(start: int, stop: int | None, size: int, buffer: int | None, seed: int | None) -> tf.data.Dataset:
+        return shuffled(sliced(records(), start, stop), buffer, seed).batch(size).map(parse, num_parallel_calls=tf.data.AUTOTUNE)
 
     def count() -> int:
         return int(records().reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
 
-    return RowStream(blocks, count)
+    return RowStream(lambda start, stop: batches(start, stop, RECORD_BLOCK, None, None), count, batches=batches)
+
+
+def sliced(dataset: tf.data.Dataset, start: int, stop: int | None) -> tf.data.Dataset:
+    dataset = dataset.skip(start) if start else dataset
+    return dataset.take(stop - start) if stop is not None else dataset
+
+
+def shuffled(dataset: tf.data.Dataset, buffer: int | None, seed: int | None) -> tf.data.Dataset:
+    """Records shuffled before they are parsed: a serialized record is cheaper to hold and move than its tensors."""
+    return dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True) if buffer else dataset
 
 
 def tfds_stream(source: TfdsSource, base: Path, mapping: TensorMapping, path: KeyPath, with_targets: bool) -> RowStream:
@@ -75,10 +85,8 @@ def tfds_stream(source: TfdsSource, base: Path, mapping: TensorMapping, path: Ke
         defaults = {key: value for key, value in zip(("x", "y"), supervised) if getattr(source, key) is None and counts[key] == 1}
         source = source.model_copy(update=defaults)
 
-    def blocks(start: int, stop: int | None) -> tf.data.Dataset:
-        elements = builder.as_dataset(split=source.split, shuffle_files=False).skip(start)
-        if stop is not None:
-            elements = elements.take(stop - start)
-        return elements.batch(RECORD_BLOCK).map(lambda features: mapping.element(features, source, path, with_targets), num_parallel_calls=tf.data.AUTOTUNE)
+    def batches(start: int, stop: int | None, size: int, buffer: int | None, seed: int | None) -> tf.data.Dataset:
+        elements = shuffled(sliced(builder.as_dataset(split=source.split, shuffle_files=False), start, stop), buffer, seed)
+        return elements.batch(size).map(lambda features: mapping.element(features, source, path, with_targets), num_parallel_calls=tf.data.AUTOTUNE)
 
-    return RowStream(blocks, lambda: rows, known_rows=rows)
+    return RowStream(lambda start, stop: batches(start, stop, RECORD_BLOCK, None, None), lambda: rows, known_rows=rows, batches=batches)

@@ -44,6 +44,9 @@ class RowStream:
     blocks: Callable[[int, int | None], tf.data.Dataset]
     count_rows: Callable[[], int]
     known_rows: int | None = None
+    #: Sources whose records are cheaper to shuffle before they are parsed (TFRecord, TFDS):
+    #: `batches(start, stop, batch_size, shuffle_buffer or None, seed)` gives the final batches.
+    batches: Callable[[int, int | None, int, int | None, int | None], tf.data.Dataset] | None = None
     start: int = 0
     stop: int | None = None
     faults: Faults = field(default_factory=Faults)
@@ -77,13 +80,17 @@ class RowStream:
 
 def batched(stream: RowStream, source: Any, batch_size: int, shuffle: bool, seed: int | None, preprocess: Callable[..., Any] | None = None) -> tuple[tf.data.Dataset, int | None]:
     """Batches of `batch_size` for fit, evaluate or predict, and how many there are when the rows are known."""
-    dataset = stream.dataset()
-    if source.cache:
-        dataset = dataset.cache()
-    if shuffle:
-        dataset = dataset.unbatch().shuffle(source.shuffle_buffer or DEFAULT_SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+    buffer = source.shuffle_buffer or DEFAULT_SHUFFLE_BUFFER
+    if stream.batches is not None and not source.cache:
+        dataset = stream.batches(stream.start, stream.stop, batch_size, buffer if shuffle else None, seed)
     else:
-        dataset = dataset.rebatch(batch_size)
+        dataset = stream.dataset()
+        if source.cache:
+            dataset = dataset.cache()
+        if shuffle:
+            dataset = dataset.unbatch().shuffle(buffer, seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+        else:
+            dataset = dataset.rebatch(batch_size)
     if preprocess is not None:
         dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
     rows = stream.rows()

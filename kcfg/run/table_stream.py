@@ -7,6 +7,7 @@ Only the columns the mapping reads are parsed.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,10 +59,10 @@ def table_stream(table: Table, source: Any, mapping: ArrayMapping, path: KeyPath
     signature = tf.nest.map_structure(spec_of, element(*mapped(first)))
     faults = Faults()
 
-    def generate(start: int, stop: int | None) -> Iterator[Any]:
+    def generate(start: int, stop: int | None, buffer: int | None = None, seed: int | None = None) -> Iterator[Any]:
         try:
-            for block in table.blocks(columns, start, stop):
-                yield element(*mapped(block))
+            elements = (element(*mapped(block)) for block in table.blocks(columns, start, stop))
+            yield from elements if buffer is None else shuffled(elements, buffer, np.random.default_rng(None if seed is None else [seed, next(epochs)]))
         except SourceError as exc:
             faults.error = FeedError(path + (exc.key,), str(exc))
             raise
@@ -69,10 +70,36 @@ def table_stream(table: Table, source: Any, mapping: ArrayMapping, path: KeyPath
             faults.error = exc
             raise
 
+    epochs = itertools.count()  # each epoch's shuffle differs, and repeats with the seed
+
     def blocks(start: int, stop: int | None) -> tf.data.Dataset:
         return tf.data.Dataset.from_generator(lambda: generate(start, stop), output_signature=signature)
 
-    return RowStream(blocks, table.count, known_rows=table.known_rows(), faults=faults)
+    def batches(start: int, stop: int | None, size: int, buffer: int | None, seed: int | None) -> tf.data.Dataset:
+        return tf.data.Dataset.from_generator(lambda: generate(start, stop, buffer, seed), output_signature=signature).rebatch(size)
+
+    return RowStream(blocks, table.count, known_rows=table.known_rows(), faults=faults, batches=batches)
+
+
+def shuffled(elements: Iterator[Any], buffer: int, rng: np.random.Generator) -> Iterator[Any]:
+    """Blocks of rows shuffled through a pool of `buffer` rows, as `Dataset.shuffle(buffer)` does row by row.
+
+    Each block joins the pool, the pool is permuted, and as many rows as came in leave it;
+    NumPy does per block what tf.data's shuffle does per row, without a tf.data element per row.
+    """
+    pool: list[np.ndarray] | None = None
+    structure = None
+    for block in elements:
+        structure, flat = block, tf.nest.flatten(block)
+        pool = flat if pool is None else [np.concatenate([kept, new]) for kept, new in zip(pool, flat)]
+        order = rng.permutation(len(pool[0]))
+        leaving = max(0, len(order) - buffer)
+        if leaving:
+            yield tf.nest.pack_sequence_as(structure, [a[order[:leaving]] for a in pool])
+        pool = [a[order[leaving:]] for a in pool]
+    if pool is not None and len(pool[0]):
+        order = rng.permutation(len(pool[0]))
+        yield tf.nest.pack_sequence_as(structure, [a[order] for a in pool])
 
 
 def spec_of(array: np.ndarray) -> tf.TensorSpec:
