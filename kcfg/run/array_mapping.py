@@ -58,6 +58,8 @@ def first_text(array: np.ndarray) -> Any:
 class ArrayMapping:
     """The mapping rules over arrays, for one model."""
 
+    key_kind = "key or column"
+
     def __init__(self, signature: ModelSignature) -> None:
         self.signature = signature
 
@@ -105,14 +107,16 @@ class ArrayMapping:
                 picked[name] = self.fit_shape(picked[name], shapes[name], name, entry_path, reshape)
         return picked
 
-    @staticmethod
-    def column_array(arrays: Arrays, columns: str | list[str], path: KeyPath) -> np.ndarray:
+    def column_array(self, arrays: Any, columns: str | list[str], path: KeyPath) -> Any:
+        """The array of one key, or the named columns stacked on a last axis."""
         wanted = [columns] if isinstance(columns, str) else list(columns)
         missing = [c for c in wanted if c not in arrays]
         if missing:
-            raise FeedError(path, f"no key or column {missing[0]!r} (there are: {', '.join(sorted(arrays))})")
-        if isinstance(columns, str):
-            return arrays[columns]
+            raise FeedError(path, f"no {self.key_kind} {missing[0]!r} (there are: {', '.join(sorted(arrays))})")
+        return arrays[columns] if isinstance(columns, str) else self.stacked(arrays, wanted, path)
+
+    @staticmethod
+    def stacked(arrays: Arrays, wanted: list[str], path: KeyPath) -> np.ndarray:
         text = [c for c in wanted if arrays[c].dtype.kind in "USO"]
         if text and len(text) < len(wanted):
             raise FeedError(path, f"column {text[0]!r} holds text ({shown(first_text(arrays[text[0]]))}), but the columns stacked with it hold numbers: map it to an input of its own, or declare its type (dtypes)")

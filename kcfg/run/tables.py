@@ -55,6 +55,11 @@ def shard_files(pattern: str, base: Path, suffix: str) -> list[Path]:
     return [readable(path)]
 
 
+def grown(exc: BaseException, block: int) -> int:
+    """The larger block to read again with when a row did not fit in `block`; 0 for any other error."""
+    return block * 8 if "straddl" in str(exc) and block < CSV_BLOCK_LIMIT else 0
+
+
 def confined(pattern: str, base: Path) -> None:
     """Under --safe: every file of `path` must lie in the recipe's folder, links resolved (a glob may match a link out)."""
     for file in shard_files(pattern, base, ""):
@@ -177,8 +182,8 @@ class CsvTable(Table):
                 reader = pa_csv.open_csv(file, options, self.parse_options, self.convert_options({}))
                 return next(iter(reader), None) or pa.RecordBatch.from_pylist([], schema=reader.schema)
             except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-                if "straddl" in str(exc) and block < CSV_BLOCK_LIMIT:
-                    block *= 8
+                block = grown(exc, block)
+                if block:
                     continue
                 if "Empty CSV file" in str(exc):
                     raise SourceError("path", f"{file} is empty") from exc
@@ -207,8 +212,8 @@ class CsvTable(Table):
                     first, done = first + batch.num_rows - done, 0
                 return
             except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-                if "straddl" in str(exc) and block < CSV_BLOCK_LIMIT:
-                    block *= 8
+                block = grown(exc, block)
+                if block:
                     continue
                 if "include_columns" in str(exc):
                     raise SourceError("path", f"{file} lacks a column {self.files[0]} has: {exc}") from exc

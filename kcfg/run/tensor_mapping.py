@@ -22,6 +22,8 @@ def element(x: Any, y: Any, weights: Any) -> Any:
 class TensorMapping(ArrayMapping):
     """Batched tensors by feature name -> model inputs and outputs (traced once, when the dataset is mapped)."""
 
+    key_kind = "feature"
+
     def element(self, features: Tensors, source: Any, path: KeyPath, with_targets: bool) -> Any:
         x, y, weights = self.parts(features, source, path, with_targets)
         strings = {name for name, dtype in self.signature.dtypes.items() if dtype == "string"}
@@ -35,13 +37,7 @@ class TensorMapping(ArrayMapping):
                 raise FeedError(path, f"the feature for input {name!r} is text, but the input takes {dtype}: give it `dtype: string` (and a StringLookup or TextVectorization to read it), or numbers")
 
     @staticmethod
-    def column_array(arrays: Tensors, columns: str | list[str], path: KeyPath) -> Any:
-        wanted = [columns] if isinstance(columns, str) else list(columns)
-        missing = [c for c in wanted if c not in arrays]
-        if missing:
-            raise FeedError(path, f"no feature {missing[0]!r} (there are: {', '.join(sorted(arrays))})")
-        if isinstance(columns, str):
-            return arrays[columns]
+    def stacked(arrays: Tensors, wanted: list[str], path: KeyPath) -> Any:
         return tf.stack([tf.cast(arrays[c], arrays[wanted[0]].dtype) for c in wanted], axis=-1)
 
     def fit_shape(self, array: Any, shape: tuple[int | None, ...], name: str, path: KeyPath, reshape: bool) -> Any:
