@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,13 @@ def run_kcfg(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) ->
     """Run `python -m kcfg ARGS` in a subprocess, as a user's shell would."""
     full_env = {**user_environment(), **(env or {})}
     return subprocess.run([sys.executable, "-m", "kcfg", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300)
+
+
+def streamed(feed: Any) -> tuple[Any, ...]:
+    """The parts (x, y[, sample_weight]) of a batched stream feed, every batch concatenated in order."""
+    import numpy as np
+
+    return tuple(np.concatenate(part) for part in zip(*feed.x.as_numpy_iterator()))
 
 
 @pytest.fixture

@@ -98,6 +98,19 @@ def test_one_process_over_two_virtual_devices(recipe: Path, tmp_path: Path) -> N
     assert runtime["devices"] == ["cpu:0", "cpu:1"]
 
 
+def test_a_streamed_csv_trains_on_two_workers(recipe: Path, tmp_path: Path) -> None:
+    rows = np.random.default_rng(0).normal(size=(300, 9))
+    (tmp_path / "data.csv").write_text(",".join([*(f"f{i}" for i in range(8)), "y"]) + "\n" + "".join(",".join(f"{v:.4f}" for v in row) + "\n" for row in rows))
+    source = "{source: csv, path: data.csv, x: {x: [f0, f1, f2, f3, f4, f5, f6, f7]}, y: y}"
+    run = tmp_path / "run"
+    sets = ["--set", f"data.train={source}", "--unset", "data.validation", "--set", f"data.test={source}", "--set", "fit.validation_split=0.25", "--set", "fit.epochs=1"]
+    result = kcfg("train", str(recipe), "--run-dir", str(run), *sets, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "completed" and manifest["runtime"]["processes"] == 2
+    assert set(json.loads((run / "metrics.json").read_text())) == {"train", "validation", "test"}
+
+
 def children(pid: int) -> list[int]:
     """Processes whose parent is `pid` (from /proc: no extra package)."""
     found = []

@@ -11,7 +11,8 @@ keras = pytest.importorskip("keras")
 
 from kcfg.recipe import RecipeError, load_recipe  # noqa: E402
 from kcfg.run import Training, TrainingRequest, smoke  # noqa: E402
-from kcfg.run.feeding import Feeder, ModelSignature  # noqa: E402
+from kcfg.run.array_mapping import ArrayMapping  # noqa: E402
+from kcfg.run.feeding import ModelSignature  # noqa: E402
 from kcfg.run.synthetic import direct_readers, feature_array  # noqa: E402
 
 SEGMENTER = """
@@ -111,6 +112,6 @@ data:
 
 def test_feeder_accepts_sparse_ids_only_for_sparse_losses() -> None:
     signature = ModelSignature(inputs={}, outputs={"mask": (8, 8, 3)}, losses={"mask": {"type": "SparseCategoricalCrossentropy"}})
-    feeder = Feeder(signature, Path("."), None)
+    mapping = ArrayMapping(signature)
     ids = np.zeros((2, 8, 8), "int64")
-    assert feeder.fit_shape(ids, (8, 8, 3), "mask", ("data",), reshape=False) is ids
+    assert mapping.fit_shape(ids, (8, 8, 3), "mask", ("data",), reshape=False) is ids

@@ -14,6 +14,8 @@ from kcfg.run import Training, TrainingRequest  # noqa: E402
 from kcfg.run.prepare import prepare  # noqa: E402
 from kcfg.run.train import fit_feeds  # noqa: E402
 
+from .conftest import streamed  # noqa: E402
+
 IMDB_RECIPE = """
 seed: 0
 model:
@@ -70,7 +72,7 @@ model:
   layers:
     species: {type: Dense, units: 3, activation: softmax}
 compile: {optimizer: adam, loss: sparse_categorical_crossentropy}
-fit: {batch_size: 2, verbose: 0}
+fit: {batch_size: 2, verbose: 0, shuffle: false}
 data:
 """
 
@@ -79,9 +81,9 @@ def test_headerless_csv_by_column_index_with_label_names(write) -> None:
     write("iris.csv", IRIS)
     source = "  train: {source: csv, path: iris.csv, header: false, x: {measures: [0, 1, 2, 3]}, y: 4, labels: [Iris-setosa, Iris-versicolor, Iris-virginica]}\n"
     loaded = load_recipe(write("iris.yaml", IRIS_MODEL + source))
-    train, _ = fit_feeds(loaded, prepare(loaded).feeder)
-    assert train.x.shape == (4, 4) and train.x[1, 2] == pytest.approx(4.7)
-    assert list(train.y) == [0, 1, 2, 0]
+    x, y = streamed(fit_feeds(loaded, prepare(loaded).feeder)[0])
+    assert x.shape == (4, 4) and x[1, 2] == pytest.approx(4.7)
+    assert list(y) == [0, 1, 2, 0]
 
 
 def test_headerless_csv_with_column_names_and_a_label_mapping(write, tmp_path: Path) -> None:
@@ -89,8 +91,8 @@ def test_headerless_csv_with_column_names_and_a_label_mapping(write, tmp_path: P
     source = ("  train: {source: csv, path: iris.csv, header: false, columns: [sl, sw, pl, pw, kind],\n"
               "          x: {measures: [sl, sw, pl, pw]}, y: kind, labels: {Iris-setosa: 2, Iris-versicolor: 1, Iris-virginica: 0}}\n")
     loaded = load_recipe(write("iris.yaml", IRIS_MODEL + source))
-    train, _ = fit_feeds(loaded, prepare(loaded).feeder)
-    assert list(train.y) == [2, 1, 0, 2]
+    _, y = streamed(fit_feeds(loaded, prepare(loaded).feeder)[0])
+    assert list(y) == [2, 1, 0, 2]
     _, metrics = Training.open(TrainingRequest(loaded.file, run_dir=tmp_path / "run")).run(notes=lambda notes: None)
     assert np.isfinite(metrics["train"]["loss"])
 

@@ -17,6 +17,8 @@ from kcfg.run.feeding import split_off  # noqa: E402
 from kcfg.run.prepare import prepare  # noqa: E402
 from kcfg.run.train import fit_feeds  # noqa: E402
 
+from .conftest import streamed  # noqa: E402
+
 SMALL_MODEL = """
 seed: 3
 model:
@@ -66,10 +68,11 @@ def test_npy_folder_with_default_keys(write, tmp_path: Path) -> None:
 def test_csv_columns_stack_into_one_input(write, tmp_path: Path) -> None:
     rows = ["a,b,c,label,w"] + [f"{i},{i * 2},{i * 3},{i % 2},1" for i in range(10)]
     write("d.csv", "\n".join(rows) + "\n")
-    loaded = load_recipe(write("r.yaml", SMALL_MODEL + "data:\n  train: {source: csv, path: d.csv, x: {features: [a, b, c]}, y: label, sample_weight: w}\n"))
+    loaded = load_recipe(write("r.yaml", SMALL_MODEL + "data:\n  train: {source: csv, path: d.csv, x: {features: [a, b, c]}, y: label, sample_weight: w}\n"), sets=["fit.shuffle=false"])
     train_feed, _ = fit_feeds(loaded, prepare(loaded).feeder)
-    assert train_feed.x.shape == (10, 3) and list(train_feed.x[2]) == [2.0, 4.0, 6.0]
-    assert list(train_feed.y[:3]) == [0, 1, 0] and train_feed.sample_weight.shape == (10,)
+    x, y, weights = streamed(train_feed)
+    assert x.shape == (10, 3) and list(x[2]) == [2.0, 4.0, 6.0] and train_feed.rows is None  # a CSV's rows are counted only when needed
+    assert list(y[:3]) == [0, 1, 0] and weights.shape == (10,)
 
 
 def test_images_folder(write, tmp_path: Path) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kcfg.recipe.blocks import unknown_name
 from kcfg.recipe.catalog import ClassInfo, keras_class
 from kcfg.recipe.errors import KeyPath
 from kcfg.recipe.grammar import walk_arguments
+from kcfg.recipe.graph_scope import unknown_name
 from kcfg.recipe.object_checks import ObjectChecker
 from kcfg.recipe.plan import GraphPlan, RecipePlan, Reference, Step
 from kcfg.recipe.suggest import did_you_mean

@@ -11,6 +11,8 @@ Without --safe the same rules that guard against code in run directories apply.
 
 from __future__ import annotations
 
+import glob
+import itertools
 import os
 from pathlib import Path
 from typing import Any
@@ -26,22 +28,33 @@ CALLBACK_PATHS = ("filepath", "filename", "log_dir", "backup_dir")
 #: Layer arguments that may name a file the layer reads (lookup vocabularies, TextVectorization).
 LAYER_FILES = ("vocabulary", "filepath", "path")
 #: Data source kinds that read a file or folder at `path`.
-FILE_SOURCES = ("npz", "npy", "csv", "images", "parquet", "tfrecord")
+FILE_SOURCES = ("npz", "npy", "csv", "images", "parquet", "tfrecord")  # paths, folders or globs
 
 
 def code_names(data: dict[str, Any]) -> list[str]:
-    """The code a recipe makes kcfg import: its plugins and python data functions."""
+    """The code a recipe makes kcfg import: its plugins, python data functions and preprocess functions."""
     names = [f"plugin {p}" for p in data.get("plugins") or [] if isinstance(p, str)]
     sections = data.get("data")
     for source in sections.values() if isinstance(sections, dict) else ():
         if isinstance(source, dict) and source.get("source") == "python":
             names.append(f"python source {source.get('function')}")
+        if isinstance(source, dict) and source.get("preprocess") is not None:
+            names.append(f"preprocess function {source.get('preprocess')}")
     return names
 
 
 def inside(path: str, folder: Path) -> bool:
     """`path` (relative to `folder`) stays inside `folder` once links and `..` are resolved."""
     return (folder / path).resolve().is_relative_to(folder.resolve())
+
+
+def files_inside(pattern: str, folder: Path) -> bool:
+    """A path or glob whose every match (and the pattern's own folder) stays inside `folder`: a link matched by a glob counts too."""
+    if not glob.has_magic(pattern):
+        return inside(pattern, folder)
+    fixed = Path(*[part for part in itertools.takewhile(lambda p: not glob.has_magic(p), Path(pattern).parts)] or ["."])
+    matches = glob.glob(str(folder / pattern), recursive=True)
+    return inside(str(fixed), folder) and all(inside(match, folder) for match in matches)
 
 
 class SafetyChecker:
@@ -81,8 +94,12 @@ class SafetyChecker:
             kind, path = source.get("source"), source.get("path")
             if kind == "python":
                 self.report.error(("data", split, "source"), f"{REFUSED}: python data sources run code")
-            elif kind in FILE_SOURCES and isinstance(path, str) and not inside(path, self.recipe_dir):
+            elif kind in FILE_SOURCES and isinstance(path, str) and not files_inside(path, self.recipe_dir):
                 self.report.error(("data", split, "path"), f"{REFUSED}: data must be read from the recipe's folder ({self.recipe_dir})")
+            if kind == "tfds" and not (isinstance(source.get("data_dir"), str) and inside(source["data_dir"], self.recipe_dir)):
+                self.report.error(("data", split, "data_dir") if "data_dir" in source else ("data", split), f"{REFUSED}: a tfds builder must be read from a data_dir in the recipe's folder ({self.recipe_dir})")
+            if source.get("preprocess") is not None:
+                self.report.error(("data", split, "preprocess"), f"{REFUSED}: preprocess functions run code")
 
     def check_callbacks(self) -> None:
         callbacks = self.data.get("callbacks")

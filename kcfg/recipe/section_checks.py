@@ -11,6 +11,7 @@ from kcfg.recipe.grammar import factory_calls
 from kcfg.recipe.object_checks import ObjectChecker
 from kcfg.recipe.plan import output_names
 from kcfg.recipe.schema import CsvSource, KerasSource, Recipe, plain
+from kcfg.recipe.source_checks import check_source
 from kcfg.recipe.suggest import did_you_mean
 
 
@@ -116,6 +117,7 @@ class SectionChecker:
                     self.report.error(path + (name,), f"keras.datasets.{source.name}.load_data {what}", key=path)
         if isinstance(source, CsvSource) and source.header and source.columns is not None:
             self.report.error(path + ("columns",), "columns names the columns of a file without a header row: add `header: false`, or remove columns", key=path)
+        check_source(self.report, source, path, self.recipe)
 
     def logged_names(self) -> set[str]:
         """Names Keras logs for this recipe's losses and metrics (without `val_`)."""

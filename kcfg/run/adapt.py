@@ -23,6 +23,7 @@ from kcfg.recipe.adapt_checks import adapt_split
 from kcfg.recipe.schema import SyntheticSource
 from kcfg.recipe.schema.graph import AdaptSpec
 from kcfg.run.feeding import Feeder, FeedError, ModelSignature, split_off
+from kcfg.run.streams import RowStream
 from kcfg.run.synthetic import synthetic_inputs
 
 #: Batch size for adapting when the recipe gives no fit.batch_size (Keras's default).
@@ -82,7 +83,7 @@ class Adaptation:
         if split == "train" and recipe.fit.validation_split and (recipe.data is None or recipe.data.validation is None):
             feed, _ = split_off(feed, recipe.fit.validation_split)  # the part fit trains on
         if feed.is_stream:
-            return self.stream_inputs(feed.x, split, list(inputs))
+            return self.stream_inputs(feed.x.dataset() if isinstance(feed.x, RowStream) else feed.x, split, list(inputs))
         x = feed.x if isinstance(feed.x, dict) else {next(iter(inputs)): feed.x}
         return tf.data.Dataset.from_tensor_slices(x)
 

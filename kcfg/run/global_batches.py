@@ -9,17 +9,22 @@ process waiting in a collective the others never join (a deadlock). So batches a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import tensorflow as tf
 
 from kcfg.recipe.errors import KeyPath
 from kcfg.run.feeding import Feed, FeedError, pipeline
+from kcfg.run.streams import RowStream
 
 
-def global_batches(feed: Feed, source: Any, batch_size: int, shuffle: bool, seed: int | None, path: KeyPath, steps: int | None) -> Feed:
+def global_batches(feed: Feed, source: Any, batch_size: int, shuffle: bool, seed: int | None, path: KeyPath, steps: int | None, preprocess: Callable[..., Any] | None = None) -> Feed:
     """Full global batches, repeated; `steps` (fit.steps_per_epoch) or the count of full batches per epoch."""
-    feed = pipeline(feed, source, batch_size, shuffle, seed)  # images and cached arrays: batched here
+    if isinstance(feed.x, RowStream) and steps is None:
+        feed = replace(feed, x=feed.x.counted())  # counting rows reads less than counting mapped batches
+    feed = pipeline(feed, source, batch_size, shuffle, seed, preprocess)  # file streams, images and cached arrays: batched here
     if feed.is_stream:
         if not isinstance(feed.x, tf.data.Dataset):
             raise FeedError(path, f"data_parallel feeds arrays or a tf.data.Dataset (Keras splits only those among processes), not a {type(feed.x).__name__}")
@@ -31,10 +36,10 @@ def global_batches(feed: Feed, source: Any, batch_size: int, shuffle: bool, seed
             dataset = dataset.shuffle(feed.samples or 1, seed=seed, reshuffle_each_iteration=True)
         dataset = dataset.batch(batch_size, drop_remainder=True)
     if steps is None:
-        steps = full_batches(dataset, path)
+        steps = feed.rows // batch_size if feed.rows is not None else full_batches(dataset, path)
         if steps == 0:
             raise FeedError(path, f"fewer samples than one global batch ({batch_size}): data_parallel trains on full batches only")
-    return Feed(dataset.repeat().prefetch(tf.data.AUTOTUNE), steps=steps)
+    return Feed(dataset.repeat().prefetch(tf.data.AUTOTUNE), steps=steps, faults=feed.faults)
 
 
 def full_batches(dataset: Any, path: KeyPath) -> int:

@@ -14,7 +14,7 @@ import tensorflow as tf
 from kcfg.recipe.schema import Runtime
 from kcfg.run.cluster import Cluster
 from kcfg.run.distributed import agree_on_seed, join
-from kcfg.run.runtime import RuntimeProblem, RuntimeSetup
+from kcfg.run.runtime_setup import RuntimeProblem, RuntimeSetup
 
 
 def check_device(device: str) -> None:

@@ -1,34 +1,49 @@
-"""The `x`/`y`/`sample_weight` mappings of a data source, and the arrays they pick, as Keras takes them.
+"""The `x`/`y`/`sample_weight` mappings of a data source, the model signature they map onto, and the shapes they fit.
 
 A mapping is a key (or a headerless CSV's column index), a list of them stacked into one
-input, or a mapping from model input or output name to those.
+input, or a mapping from model input or output name to those. Arrays (NumPy) and streams
+(TensorFlow tensors) share these rules; `array_mapping.py` and `tensor_mapping.py` apply them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
+from kcfg.recipe.data_mapping import Shape, as_mapping, column_name, default_key, fitted_shape, mapped_columns
+from kcfg.recipe.errors import KeyPath, PathProblem
+from kcfg.run.synthetic import loss_kind
 
-def column_name(key: Any) -> Any:
-    """A mapping's column as the arrays name it: a headerless CSV's column index `3` is column "3"."""
-    if isinstance(key, list):
-        return [column_name(k) for k in key]
-    return str(key) if isinstance(key, int) else key
-
-
-def as_mapping(mapping: Any, names: list[str]) -> dict[str, Any] | None:
-    """Model input (or output) name -> its column(s); one key given for one name applies to it (for several, to each)."""
-    if mapping is None:
-        return None
-    if isinstance(mapping, (str, int)):
-        return {names[0]: column_name(mapping)} if len(names) == 1 else {name: column_name(mapping) for name in names}
-    return {name: column_name(key) for name, key in mapping.items()}
+__all__ = ["FeedError", "ModelSignature", "Shape", "as_mapping", "as_tensors", "column_name", "default_key", "fitted_shape", "mapped_columns", "shape_error", "unwrap"]
 
 
-def unwrap(part: dict[str, np.ndarray] | None) -> Any:
+class FeedError(PathProblem):
+    """Data that does not fit the model: reported at `path` of the recipe."""
+
+
+@dataclass
+class ModelSignature:
+    """The names, per-sample shapes and input dtypes a feed must match."""
+
+    inputs: dict[str, Shape]
+    outputs: dict[str, Shape]
+    losses: dict[str, Any]
+    dtypes: dict[str, str] = field(default_factory=dict)  # input name -> Keras dtype
+
+    @classmethod
+    def of(cls, model: Any, losses: dict[str, Any]) -> ModelSignature:
+        inputs = {t._keras_history.operation.name: tuple(t.shape[1:]) for t in model.inputs}
+        outputs = {name: tuple(t.shape[1:]) for name, t in zip(model.output_names, model.outputs)}
+        return cls(inputs, outputs, losses, {t._keras_history.operation.name: str(t.dtype) for t in model.inputs})
+
+    def is_sparse(self, output: str) -> bool:
+        return loss_kind(self.losses.get(output)) == "sparse"
+
+
+def unwrap(part: dict[str, Any] | None) -> Any:
     """One array for a model with one input (or output); the dict by name for several."""
     if part is None:
         return None
@@ -46,10 +61,5 @@ def as_tensors(part: dict[str, np.ndarray] | None, strings: set[str]) -> dict[st
     return {name: tf.constant(array.astype(str)) if name in strings or array.dtype.kind in "USO" else array for name, array in part.items()}
 
 
-def mapped_columns(mapping: Any) -> list[str]:
-    """Every column a mapping reads."""
-    if mapping is None:
-        return []
-    if isinstance(mapping, (str, int)):
-        return [column_name(mapping)]
-    return [column_name(c) for value in mapping.values() for c in (value if isinstance(value, list) else [value])]
+def shape_error(path: KeyPath, shape: tuple[int | None, ...], name: str, wanted: Shape, hint: str) -> FeedError:
+    return FeedError(path, f"{'array' if shape[0] is not None else 'data'} of shape {shape} does not fit {name!r}, which takes (samples, {', '.join('None' if s is None else str(s) for s in wanted)}){hint}")

@@ -18,11 +18,15 @@ import numpy as np
 from kcfg.builder import GraphDrawing, rendered
 from kcfg.recipe import LoadedRecipe, plain
 from kcfg.run.curves import CurvesError, draw_curves
+from kcfg.run.feeding import pipeline
 from kcfg.run.run_dir import RunDir
 from kcfg.run.runs_table import run_row
+from kcfg.run.streams import RowStream, streaming
 from kcfg.run.trained import TrainedRun
 
 MAX_CLASSES = 30
+#: Test samples predicted at once from a streamed file (CSV, Parquet, TFRecord, TFDS).
+STREAM_BATCH = 256
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; padding: 0 1rem; }
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2rem; }
@@ -56,11 +60,23 @@ def confusion(trained: TrainedRun) -> Confusion | str:
     loss_name = str(loss.get("type") if isinstance(loss, dict) else loss).lower()
     if len(model.outputs) != 1 or len(model.outputs[0].shape) != 2 or "crossentropy" not in loss_name.replace("_", ""):
         return "not a classifier (one output of shape (batch, classes) with a cross-entropy loss)"
-    feed = trained.feeder().feed(recipe.data.test, ("data", "test"))
-    if feed.is_stream:
-        return "the test data is a stream; the matrix needs arrays (npz, csv)"
-    scores = np.asarray(model.predict(feed.x, verbose=0))
-    labels = np.asarray(feed.y)
+    source = recipe.data.test
+    feed = trained.feeder().feed(source, ("data", "test"))
+    if isinstance(feed.x, RowStream):  # a file read as it streams: predicted batch by batch, labels kept beside
+        batches = pipeline(feed, source, STREAM_BATCH, False, None)
+        parts: tuple[list[Any], list[Any]] = ([], [])
+        with streaming(batches.faults):
+            for x, y, *_ in batches.x:
+                parts[0].append(np.asarray(model.predict_on_batch(x)))
+                parts[1].append(np.asarray(y))
+        if not parts[0]:
+            return "the test data has no samples"
+        scores, labels = np.concatenate(parts[0]), np.concatenate(parts[1])
+    elif feed.is_stream:
+        return "the test data is a stream that kcfg does not read itself (images, python); the matrix needs files or arrays"
+    else:
+        scores = np.asarray(model.predict(feed.x, verbose=0))
+        labels = np.asarray(feed.y)
     if scores.shape[-1] == 1:  # binary: probabilities, or logits around 0
         threshold = 0.5 if scores.min() >= 0 and scores.max() <= 1 else 0.0
         predicted, labels, classes = (scores[:, 0] > threshold).astype(int), labels.reshape(-1).round().astype(int), 2

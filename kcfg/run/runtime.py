@@ -10,32 +10,15 @@ from __future__ import annotations
 import json
 import os
 import re
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from typing import Any
 
 import keras
 import tensorflow as tf
 
-from kcfg.recipe.errors import KeyPath, PathProblem
+from kcfg.recipe.errors import KeyPath
 from kcfg.recipe.schema import Runtime
 from kcfg.run.cluster import Cluster
-
-
-class RuntimeProblem(PathProblem):
-    """A runtime setting this machine or cluster cannot honour; reported at `path`, exit 2."""
-
-
-@dataclass
-class RuntimeSetup:
-    """The scope to build and compile in, the seed every process shares, and what the manifest records."""
-
-    strategy: Any  # a tf.distribute strategy; None on JAX, where keras.distribution holds the layout
-    record: dict[str, Any]
-    seed: int | None
-
-    def scope(self) -> AbstractContextManager[Any]:
-        return self.strategy.scope() if self.strategy is not None else nullcontext()
+from kcfg.run.runtime_setup import RuntimeProblem, RuntimeSetup
 
 
 def _device_number(name: str) -> int:

@@ -1,13 +1,13 @@
 """Reading each kind of data source: arrays by key, or a stream Keras iterates itself.
 
-Array sources (npz, npy, csv, keras, python returning arrays) give `{key: ndarray}`;
+Array sources (npz, npy, keras, python returning arrays) give `{key: ndarray}`;
 `feeding.py` maps keys to the model's inputs and outputs. Stream sources (images, python
-returning a dataset, PyDataset or generator) give the object to iterate.
+returning a dataset, PyDataset or generator) give the object to iterate; table and record
+files stream through `tables.py` and `records.py`.
 """
 
 from __future__ import annotations
 
-import csv
 import importlib
 import math
 import os
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from kcfg.recipe.schema import CsvSource, ImagesSource, KerasSource, NpzSource, PythonSource
+from kcfg.recipe.schema import ImagesSource, KerasSource, NpzSource, PythonSource
 
 Arrays = dict[str, np.ndarray]
 
@@ -88,30 +88,6 @@ def read_npz(source: NpzSource, base: Path) -> Arrays:
         raise SourceError("path", f"{path} is not a readable .npz or .npy file: {' '.join(str(exc).split())[:200]}") from exc
 
 
-def read_csv(source: CsvSource, base: Path) -> Arrays:
-    """Columns by header name (without a header: by `columns`, else by index "0", "1", ...);
-    numbers become float32 (int64 when every value is whole)."""
-    path = readable(base / source.path)
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle, delimiter=source.delimiter))
-    if not rows:
-        raise SourceError("path", f"{path} is empty")
-    header, body = (rows[0], rows[1:]) if source.header else (source.columns or [str(i) for i in range(len(rows[0]))], rows)
-    if len(header) != len(rows[0]):
-        raise SourceError("columns", f"columns names {len(header)} columns, but {path} has {len(rows[0])}")
-    columns: Arrays = {}
-    for i, name in enumerate(header):
-        values = [row[i] for row in body]
-        try:
-            numbers = np.array([float(v) for v in values])
-        except ValueError:
-            columns[name] = np.array(values)
-            continue
-        whole = numbers.size and np.all(numbers == np.round(numbers))
-        columns[name] = numbers.astype("int64") if whole else numbers.astype("float32")
-    return columns
-
-
 #: keras.datasets stored by Keras as one `.npz` of train and test arrays: read from the cache as is.
 _NPZ_DATASETS = {"mnist": "mnist.npz"}
 
@@ -152,13 +128,21 @@ def read_images(source: ImagesSource, base: Path, seed: int | None) -> Any:
     )
 
 
-def call_python(source: PythonSource, base: Path) -> Any:
-    """Whatever the function returns: dataset, PyDataset, generator, (x, y) or a dict of arrays."""
-    module_name, _, attr = source.function.partition(":")
+def plugin_function(spec: str, base: Path, key: str) -> Any:
+    """The function `module:attr` names, its module imported from beside the recipe or the Python path."""
+    module_name, _, attr = spec.partition(":")
     if str(base) not in sys.path:
         sys.path.insert(0, str(base))
     try:
-        function = getattr(importlib.import_module(module_name), attr)
+        return getattr(importlib.import_module(module_name), attr)
+    except Exception as exc:  # importing user code can raise anything; report it at the recipe's line
+        raise SourceError(key, f"cannot import {spec}: {type(exc).__name__}: {exc}") from exc
+
+
+def call_python(source: PythonSource, base: Path) -> Any:
+    """Whatever the function returns: dataset, PyDataset, generator, (x, y) or a dict of arrays."""
+    function = plugin_function(source.function, base, "function")
+    try:
         return function(**source.kwargs)
     except Exception as exc:  # user code can raise anything; report it at the source's line
         raise SourceError("function", f"{source.function} failed: {type(exc).__name__}: {exc}") from exc

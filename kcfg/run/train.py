@@ -21,6 +21,7 @@ from kcfg.run.prepare import prepare
 from kcfg.run.recorder import RunRecorder
 from kcfg.run.run_dir import RunDir
 from kcfg.run.saved_model import load_saved_model
+from kcfg.run.streams import streaming
 
 DEFAULT_BATCH_SIZE = 32
 
@@ -48,14 +49,17 @@ def fit_feeds(loaded: LoadedRecipe, feeder: Feeder, *, data_parallel: bool = Fal
         except FeedError as exc:
             raise FeedError(("fit", "validation_split"), str(exc)) from exc
     validation_source, validation_batch = data.validation or data.train, fit.validation_batch_size or batch_size
+    # the part validation_split holds out is not preprocessed: augmentation is for training
+    preprocess = feeder.preprocess(data.train, ("data", "train"))
+    validation_preprocess = feeder.preprocess(data.validation, ("data", "validation")) if data.validation else None
     if data_parallel:
-        train = global_batches(train, data.train, batch_size, fit.shuffle, feeder.seed, ("data", "train"), fit.steps_per_epoch)
+        train = global_batches(train, data.train, batch_size, fit.shuffle, feeder.seed, ("data", "train"), fit.steps_per_epoch, preprocess)
         if validation is not None:
-            validation = global_batches(validation, validation_source, validation_batch, False, feeder.seed, ("data", "validation"), fit.validation_steps)
+            validation = global_batches(validation, validation_source, validation_batch, False, feeder.seed, ("data", "validation"), fit.validation_steps, validation_preprocess)
         return train, validation
-    train = pipeline(train, data.train, batch_size, fit.shuffle, feeder.seed)
+    train = pipeline(train, data.train, batch_size, fit.shuffle, feeder.seed, preprocess)
     if validation is not None:
-        validation = pipeline(validation, validation_source, validation_batch, False, feeder.seed)
+        validation = pipeline(validation, validation_source, validation_batch, False, feeder.seed, validation_preprocess)
     return train, validation
 
 
@@ -126,7 +130,7 @@ def train(loaded: LoadedRecipe, open_run: Callable[[], RunDir], *, resume: bool,
         if cluster is not None and not cluster.is_chief:
             arguments["verbose"] = 0  # process 0 shows the progress
         if initial_epoch < recipe.fit.epochs:
-            with boundary.step("the first training step", ("data", "train"), ("fit",)), collective_failures(cluster):
+            with boundary.step("the first training step", ("data", "train"), ("fit",)), collective_failures(cluster), streaming(train_feed.faults, validation.faults if validation else None):
                 model.fit(**arguments, initial_epoch=initial_epoch, callbacks=callbacks)
         if recorder.bad_loss is not None:
             raise TrainingFailed(f"{recorder.bad_loss}; the last good epoch is kept in {run.path}")
@@ -152,7 +156,8 @@ def evaluate_on(loaded: LoadedRecipe, model: Any, feeder: Feeder, boundary: Kera
     with boundary.at(("data", "test")):
         feed = feeder.feed(source, ("data", "test"))
     batch_size = recipe.evaluate.batch_size or recipe.fit.batch_size or DEFAULT_BATCH_SIZE
-    feed = pipeline(feed, source, batch_size, False, recipe.seed)
-    with boundary.step("the evaluation step", ("data", "test"), ("evaluate",)):
+    with boundary.at(("data", "test")):
+        feed = pipeline(feed, source, batch_size, False, recipe.seed, feeder.preprocess(source, ("data", "test")))
+    with boundary.step("the evaluation step", ("data", "test"), ("evaluate",)), streaming(feed.faults):
         metrics = model.evaluate(**feed.keras_arguments(batch_size), steps=recipe.evaluate.steps, verbose=0, return_dict=True)
     return {k: float(v) for k, v in metrics.items()}

@@ -14,12 +14,16 @@ from kcfg.builder import KerasBoundary, ObjectFactory, load_plugins
 from kcfg.files import replacing, write_atomically
 from kcfg.recipe import LoadedRecipe, Location, load_recipe
 from kcfg.recipe.schema import CsvSource, NpzSource
-from kcfg.run.feeding import Feeder, FeedError, ModelSignature
+from kcfg.run.feeding import Feeder, FeedError, ModelSignature, pipeline
 from kcfg.run.prepare import output_losses
 from kcfg.run.run_dir import RunDir, RunDirError, runs_of
 from kcfg.run.run_recipe import recipe_for_run
 from kcfg.run.saved_model import load_saved_model
+from kcfg.run.streams import streaming
 from kcfg.run.train import evaluate_on
+
+#: Samples predicted at once from a streamed file (Keras's own default for arrays).
+PREDICT_BATCH = 32
 
 
 @dataclass
@@ -61,9 +65,10 @@ class TrainedRun:
     def predict(self, input_file: Path, output_file: Path) -> int:
         """Predictions for the inputs in an .npz or .csv file, written as .npz or .csv; returns the count."""
         boundary = KerasBoundary(lambda path: Location(str(input_file)))
+        source = file_source(input_file, None)
         with boundary.at(("input",)):
-            feed = self.feeder().feed(file_source(input_file, None), ("input",), with_targets=False)
-        with boundary.step("the prediction step", ("input",), ("input",)):
+            feed = pipeline(self.feeder().feed(source, ("input",), with_targets=False), source, PREDICT_BATCH, False, None)
+        with boundary.step("the prediction step", ("input",), ("input",)), streaming(feed.faults):
             predictions = self.model.predict(feed.x, verbose=0)
         names = self.model.output_names
         outputs = dict(zip(names, predictions if len(names) > 1 else [predictions]))

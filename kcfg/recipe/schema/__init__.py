@@ -20,8 +20,11 @@ from kcfg.recipe.schema.data import (
     ImagesSource,
     KerasSource,
     NpzSource,
+    ParquetSource,
     PythonSource,
     SyntheticSource,
+    TfdsSource,
+    TFRecordSource,
 )
 from kcfg.recipe.schema.editor_schema import json_schema
 from kcfg.recipe.schema.graph import Block, Graph, InputSpec, LayerSpec
@@ -33,6 +36,6 @@ from kcfg.recipe.schema.tune import ChoiceRange, FloatRange, IntRange, Objective
 __all__ = [
     "PATTERN_HINTS", "PLUGIN_PATTERN", "Block", "ChoiceRange", "Compile", "CsvSource", "Data", "DataSource", "DistributeSpec",
     "Evaluate", "Fit", "FloatRange", "Graph", "ImagesSource", "InputSpec", "IntRange", "KerasObject", "KerasSource", "LayerSpec",
-    "NpzSource", "Objective", "PythonSource", "Recipe", "Runtime", "Section", "SpaceRange", "SyntheticSource", "Tune", "UnknownKey",
-    "json_schema", "objective_direction", "plain",
+    "NpzSource", "Objective", "ParquetSource", "PythonSource", "Recipe", "Runtime", "Section", "SpaceRange", "SyntheticSource",
+    "TFRecordSource", "TfdsSource", "Tune", "UnknownKey", "json_schema", "objective_direction", "plain",
 ]

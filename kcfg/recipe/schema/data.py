@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from kcfg.recipe.schema.base import FUNCTION_PATTERN, NonNegativeInt, PositiveInt, Section, Seed
 
@@ -18,8 +19,24 @@ class _Source(Section):
     x: Mapping | None = Field(None, description="Model input name -> array key or column(s).")
     y: Mapping | None = Field(None, description="Model output name -> array key or column.")
     sample_weight: Mapping | None = None
-    shuffle_buffer: PositiveInt | None = None
-    cache: bool = False
+    shuffle_buffer: PositiveInt | None = Field(None, description="Samples held for shuffling a stream (default 1024).")
+    cache: bool = Field(False, description="Keep the data in memory after the first epoch (a streamed file then takes its size in memory).")
+    preprocess: Annotated[str, Field(pattern=FUNCTION_PATTERN)] | None = Field(
+        None, description="module:function mapped over every batch `(x, y[, sample_weight])` fit and evaluate read from this source (augmentation, noise); a plugin, refused under --safe.")
+
+
+#: Column types a table file may declare (the model's input dtype decides the rest).
+ColumnType = Literal["float32", "float64", "int32", "int64", "string"]
+#: What `tf.io.parse_example` reads from a `tf.train.Example` feature.
+FeatureType = Literal["float32", "int64", "string"]
+
+
+class _TableSource(_Source):
+    """Files read in record batches (pyarrow): `path` is a file, a folder or a glob of shards."""
+
+    path: str = Field(description="A file, a folder of them, or a glob (data/part-*.csv); shards are read in name order.")
+    labels: list[str] | dict[str, int] | None = Field(None, description="Target values as class ids: names in id order, or name -> id (e.g. {' >50K': 1, ' <=50K': 0}).")
+    dtypes: dict[str, ColumnType] | None = Field(None, description="Column -> type; other columns take the type their first rows show.")
 
 
 class SyntheticSource(_Source):
@@ -33,13 +50,43 @@ class NpzSource(_Source):
     path: str
 
 
-class CsvSource(_Source):
+def _one_character(value: str) -> str:
+    if len(value) != 1:
+        raise PydanticCustomError(
+            "delimiter", "must be one character, got {value}: CSV readers split on one character; convert the file first "
+            "(sed 's/::/\\t/g' data.dat > data.tsv) and give delimiter: \"\\t\"", {"value": repr(value)})
+    return value
+
+
+class CsvSource(_TableSource):
     source: Literal["csv"]
-    path: str
-    delimiter: str = ","
+    delimiter: Annotated[str, AfterValidator(_one_character)] = Field(",", description="One character: CSV readers split on one (convert a file that uses '::' first).")
     header: bool = Field(True, description="false: the first row is data; columns are named by `columns`, else by their index (0, 1, ...).")
     columns: list[str] | None = Field(None, description="Names of the columns of a file without a header row.")
-    labels: list[str] | dict[str, int] | None = Field(None, description="Target values as class ids: names in id order, or name -> id (e.g. {' >50K': 1, ' <=50K': 0}).")
+    encoding: str = Field("utf-8", description="The files' text encoding, e.g. latin-1.")
+
+
+class ParquetSource(_TableSource):
+    source: Literal["parquet"]
+
+
+class FeatureSpec(Section):
+    shape: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list, description="Per-example shape; [] for one value.")
+    dtype: FeatureType = "float32"
+
+
+class TFRecordSource(_Source):
+    source: Literal["tfrecord"]
+    path: str = Field(description="A file, a folder of them, or a glob; shards are interleaved.")
+    features: dict[str, FeatureSpec] = Field(description="Feature name -> {shape, dtype} of the tf.train.Example records (tf.io.parse_example).", min_length=1)
+    compression: Literal["GZIP", "ZLIB"] | None = None
+
+
+class TfdsSource(_Source):
+    source: Literal["tfds"]
+    name: str = Field(description="The builder's name (and version, as in mnist:3.0.1).")
+    split: str = "train"
+    data_dir: str | None = Field(None, description="Where the builder was prepared (relative to the recipe); nothing is downloaded.")
 
 
 class ImagesSource(_Source):
@@ -84,7 +131,7 @@ class PythonSource(_Source):
 
 
 DataSource = Annotated[
-    SyntheticSource | NpzSource | CsvSource | ImagesSource | KerasSource | PythonSource,
+    SyntheticSource | NpzSource | CsvSource | ParquetSource | TFRecordSource | TfdsSource | ImagesSource | KerasSource | PythonSource,
     Field(discriminator="source"),
 ]
 
