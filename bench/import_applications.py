@@ -2,7 +2,8 @@
 
 For every application function (built with `weights=None`), in one process: serialize
 the model as a `.keras` file would, import it into a recipe, validate and build the
-recipe, and compare parameter and layer counts with the original. Prints one line per
+recipe, and compare parameter counts, layer counts and connections (who feeds whom, nested
+models included: `tests/keras_structure.py`) with the original. Prints one line per
 architecture and the totals.
 
 Usage: python bench/import_applications.py [NAME ...]
@@ -30,6 +31,7 @@ from kcfg.builder.objects import ObjectFactory  # noqa: E402
 from kcfg.builder.plugins import load_plugins  # noqa: E402
 from kcfg.importer.model_config import ImportProblem, import_recipe  # noqa: E402
 from kcfg.recipe import Location, RecipeError, dump_yaml, load_recipe  # noqa: E402
+from tests.keras_structure import structure  # noqa: E402
 
 
 def architectures(keras: Any) -> list[str]:
@@ -52,8 +54,10 @@ def round_trip(keras: Any, name: str, folder: Path) -> str:
     recipe = folder / f"{name}.yaml"
     recipe.write_text(dump_yaml(data))
     rebuilt = build_model(load_recipe(recipe)).model
-    same = original.count_params() == rebuilt.count_params() and len(original.layers) == len(rebuilt.layers)
-    return f"{'same' if same else 'DIFFERENT'}  params {original.count_params():,} / {rebuilt.count_params():,}  layers {len(original.layers)} / {len(rebuilt.layers)}{note}"
+    connected = structure(original) == structure(rebuilt)
+    same = original.count_params() == rebuilt.count_params() and len(original.layers) == len(rebuilt.layers) and connected
+    counts = f"params {original.count_params():,} / {rebuilt.count_params():,}  layers {len(original.layers)} / {len(rebuilt.layers)}"
+    return f"{'same' if same else 'DIFFERENT'}  {counts}  connections {'same' if connected else 'DIFFERENT'}{note}"
 
 
 def main() -> None:
@@ -71,7 +75,7 @@ def main() -> None:
             passed += outcome.startswith("same")
             print(f"{name:24s} {outcome}  ({time.perf_counter() - start:.1f} s)", flush=True)
             keras.utils.clear_session()
-    print(f"round-trip exactly: {passed} of {len(names)} keras.applications architectures (keras {keras.__version__})")
+    print(f"round-trip exactly (parameters, layers, connections): {passed} of {len(names)} keras.applications architectures (keras {keras.__version__})")
 
 
 if __name__ == "__main__":

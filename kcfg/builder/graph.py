@@ -116,7 +116,9 @@ class GraphBuilder:
         else:
             args = [self.op_argument(values, item, path + ("input", i)) for i, item in enumerate(spec.input)]
         keywords = spec.arguments.get("arguments") or {}
-        return function(*args, **{key: shape_tuple(value) for key, value in keywords.items()})
+        result = function(*args, **{key: shape_tuple(value) for key, value in keywords.items()})
+        name_operation(result, step.name, values)
+        return result
 
     def op_argument(self, values: dict[str, Any], item: Any, at: KeyPath) -> Any:
         if isinstance(item, str):
@@ -151,8 +153,9 @@ class GraphBuilder:
         """An output tensor, named after the recipe's output entry.
 
         Keras names outputs after the layer that made them; loss and metric keys use the
-        recipe entry's name. So a shared layer's second output, an `op:` result and (in
-        `model`) a block use's output get an Identity of the entry's name.
+        recipe entry's name. So a shared layer's second output, an `op:` result that
+        returned an existing tensor and (in `model`) a block use's output get an Identity
+        of the entry's name.
         """
         import keras
 
@@ -160,9 +163,25 @@ class GraphBuilder:
         value = self.value(values, ref, plan.path + ("outputs",))
         if name in plan.graph.inputs or (name in objects and getattr(objects[name], "name", None) == name):
             return value
+        if getattr(getattr(getattr(value, "_keras_history", None), "operation", None), "name", None) == name:
+            return value  # an `op:` entry's operation, named after it
         if name in plan.uses and plan.path != ("model",):
             return value  # a submodel's output names are its own business
         return keras.layers.Identity(name=name)(value)
+
+
+def name_operation(result: Any, name: str, values: dict[str, Any]) -> None:
+    """Name the operation an `op:` entry recorded after the entry, as Keras names a layer after
+    its entry: summaries, plots and `kcfg import` then show the recipe's names. An op that
+    returned an existing tensor (or a layer's) recorded nothing new and keeps its name."""
+    import keras
+
+    operation = getattr(getattr(result, "_keras_history", None), "operation", None)
+    if operation is None or isinstance(operation, keras.layers.Layer):
+        return
+    earlier = {id(getattr(getattr(v, "_keras_history", None), "operation", None)) for v in values.values()}
+    if id(operation) not in earlier:
+        operation.name = name
 
 
 def rule_note(step: Step) -> str:

@@ -13,27 +13,43 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import keras
+import numpy as np
 
 from kcfg.builder.keras_names import recipe_function
 from kcfg.builder.objects import ObjectFactory, shape_tuple
 from kcfg.recipe.grammar import LAMBDA_PREFIXES
 
-#: Config keys that are not constructor arguments a recipe writes.
-SKIPPED = {"name", "build_config", "compile_config"}
+#: Config keys that are not constructor arguments a recipe writes (`vocabulary_size` follows the vocabulary).
+SKIPPED = {"name", "build_config", "compile_config", "vocabulary_size"}
 
 
 def is_model(config: dict[str, Any]) -> bool:
     return config.get("class_name") in ("Functional", "Model", "Sequential") and "layers" in config.get("config", {})
 
 
+#: Keys a `.keras` file adds to serialized objects that say nothing about the object itself.
+_FILE_KEYS = {"shared_object_id"}
+
+
 def plain_config(value: Any) -> Any:
-    """Tuples (raw or serialized as `__tuple__`) become lists, recursively."""
+    """Tuples (raw or serialized as `__tuple__`) become lists, recursively; a saved file's
+    bookkeeping keys (`shared_object_id`) are dropped, so its configs equal a fresh object's."""
     if isinstance(value, dict) and value.get("class_name") == "__tuple__":
         return plain_config(value["config"]["value"])
     if isinstance(value, (list, tuple)):
         return [plain_config(v) for v in value]
     if isinstance(value, dict):
-        return {k: plain_config(v) for k, v in value.items()}
+        return {k: plain_config(v) for k, v in value.items() if k not in _FILE_KEYS}
+    return value
+
+
+def short_float(value: Any) -> Any:
+    """A float that is exactly a float32 (a saved variable, adapted bin boundaries) as the
+    shortest decimal that reads back to it: 0.0010000000474974513 is written 0.001."""
+    if isinstance(value, float) and float(np.float32(value)) == value:
+        return float(str(np.float32(value)))
+    if isinstance(value, dict):
+        return {k: short_float(v) for k, v in value.items()}
     return value
 
 
@@ -47,9 +63,13 @@ def _policy_name(value: Any) -> Any:
 def _same(default: Any, value: Any) -> bool:
     """Equal configs, ignoring the names Keras generates for nested layers."""
     default, value = _policy_name(default), _policy_name(value)
+    if isinstance(default, float) and isinstance(value, float):
+        return bool(np.float32(default) == np.float32(value))  # optimizers save float32 variables
     if isinstance(default, dict) and isinstance(value, dict):
         keys = (set(default) | set(value)) - {"name"}
         return all(_same(default.get(k), value.get(k)) for k in keys)
+    if isinstance(value, list) and len(value) == 1 and not isinstance(default, list):
+        return _same(default, value[0])  # LayerNormalization's axis -1 is saved as [-1]
     if isinstance(default, list) and isinstance(value, list):
         return len(default) == len(value) and all(_same(a, b) for a, b in zip(default, value))
     return bool(default == value)
@@ -80,6 +100,14 @@ class ArgumentWriter:
                 self.defaults[key] = {}
         return self.defaults[key]
 
+    def signature_defaults(self, category: str, class_name: str) -> dict[str, Any]:
+        """The constructor's own defaults, for classes that cannot be built from the required
+        arguments alone (`CategoryEncoding` needs `num_tokens`, `Discretization` bins)."""
+        params = inspect.signature(cast(Any, self.factory.keras_class(category, class_name)).__init__).parameters.values()
+        defaults = {p.name: plain_config(p.default) for p in params if p.default is not p.empty}
+        policy = {"dtype": keras.config.dtype_policy().name} if defaults.get("dtype") is None else {}
+        return {"trainable": True, **defaults, **policy}
+
     def live_value(self, value: Any) -> Any:
         """A serialized constructor argument as the object Keras would pass."""
         if isinstance(value, dict) and value.get("class_name") == "function" and isinstance(value.get("config"), str):
@@ -94,17 +122,20 @@ class ArgumentWriter:
         Defaults can depend on other arguments (MaxPooling2D's `strides` follows
         `pool_size`), so the check is repeated with what was kept so far.
         """
+        skipped = SKIPPED - {"name"} if category in ("losses", "metrics") else SKIPPED  # their names key the logs
         kept = set(self.required(category, class_name))
         for _ in range(2):
-            rebuilt = self.rebuilt_config(category, class_name, {k: config[k] for k in sorted(kept) if k in config})
-            kept |= {k for k, v in config.items() if k not in SKIPPED and not _same(rebuilt.get(k), plain_config(v))}
+            rebuilt = self.rebuilt_config(category, class_name, {k: config[k] for k in sorted(kept) if k in config}) or self.signature_defaults(category, class_name)
+            kept |= {k for k, v in config.items() if k not in skipped and not _same(rebuilt.get(k), plain_config(v))}
         order = [k for k in config if k in kept and k in self.required(category, class_name)] + [k for k in config if k in kept and k not in self.required(category, class_name)]
-        return {key: self.value(key, plain_config(config[key]), class_name) for key in order if key not in SKIPPED}
+        return {key: self.value(key, plain_config(config[key]), class_name) for key in order if key not in skipped}
 
     def value(self, key: str, value: Any, owner: str) -> Any:
         """A config value as a recipe writes it: Keras objects as `{type: ...}` or a class name."""
         if key == "dtype":
             return _policy_name(value)
+        if isinstance(value, float):
+            return short_float(value)
         if isinstance(value, list):
             return [self.value(key, v, owner) for v in value]
         if not (isinstance(value, dict) and "class_name" in value and "config" in value):
@@ -134,13 +165,20 @@ class ArgumentWriter:
                 return category
         return "layers" if value["class_name"] in self.factory.plugins else None
 
-    def function_name(self, name: str, owner: str) -> str:
+    def function_name(self, name: str, owner: str, prefixed: bool = True) -> str:
+        """How a recipe names a saved function: `keras.ops.abs` for kcfg's stand-ins, a plugin's
+        name for what it registered (`package>name`), Keras's own with its module unless
+        `prefixed` is off (losses and metrics are named bare)."""
         name = recipe_function(name) or name
+        if name == "kcfg>y_pred":
+            return "y_pred"
         if name.startswith("keras.ops."):
             return name
         for prefix, section in LAMBDA_PREFIXES.items():
-            if callable(getattr(getattr(keras, section), name, None)):
+            if prefixed and callable(getattr(getattr(keras, section), name, None)):
                 return prefix + name
+        if not prefixed and ">" not in name:
+            return name
         if name in self.factory.plugins:
             return name
         registered = keras.saving.get_registered_object(name)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import re
 import zipfile
 from pathlib import Path
 from typing import Any, cast
@@ -20,7 +19,10 @@ from typing import Any, cast
 import keras
 
 from kcfg.builder.objects import ObjectFactory
+from kcfg.importer.adapted import PLACEHOLDER_DATA, SavedState, is_adapted
 from kcfg.importer.arguments import ArgumentWriter, is_model, plain_config
+from kcfg.importer.compile_config import compile_section
+from kcfg.importer.operations import Ref, is_operation, operation_entry
 
 
 class ImportProblem(Exception):
@@ -39,20 +41,14 @@ def read_model_config(path: Path) -> dict[str, Any]:
     return config
 
 
-def _is_operation(config: dict[str, Any]) -> bool:
-    """A `keras.ops` operation called on tensors in the graph, not a layer."""
-    return str(config.get("module", "")).startswith("keras.src.ops")
-
-
-#: Operations with only tensor operands that a merge layer of the same name replaces.
-_MERGE_OPERATIONS = ("Add", "Subtract", "Multiply", "Maximum", "Minimum")
-
-
 class ModelImporter:
     """Turns one serialized model (and the models nested in it) into recipe data."""
 
-    def __init__(self, factory: ObjectFactory) -> None:
+    def __init__(self, factory: ObjectFactory, adapted: str = "adapt", state: SavedState | None = None) -> None:
         self.factory = factory
+        self.adapted = adapted  # "adapt" or "values": how adapted preprocessing layers are written
+        self.state = state
+        self.nested = 0  # depth of the submodel being imported; only layers of `model` adapt
         self.submodels: dict[str, dict[str, Any]] = {}
         self.signatures: dict[str, str] = {}  # json of a graph -> its submodel name
         self.unknown: list[str] = []
@@ -60,12 +56,17 @@ class ModelImporter:
 
     def recipe(self, serialized: dict[str, Any]) -> dict[str, Any]:
         graph = self.graph(serialized)
-        if self.unknown:
-            raise ImportProblem("not Keras classes and not from a plugin: " + ", ".join(self.unknown) + " (give the module that defines them with --plugin)")
         data: dict[str, Any] = {"name": serialized["config"].get("name", "imported")}
         if self.submodels:
             data["submodels"] = self.submodels
         data["model"] = graph
+        if any("adapt" in spec for spec in graph["layers"].values()):
+            data["data"] = PLACEHOLDER_DATA
+        if serialized.get("compile_config"):
+            outputs = graph.get("outputs") or [next(reversed(graph["layers"]))]
+            data["compile"] = compile_section(serialized["compile_config"], outputs, self.arguments)
+        if self.unknown:
+            raise ImportProblem("not Keras classes and not from a plugin: " + ", ".join(self.unknown) + " (give the module that defines them with --plugin)")
         return data
 
     # ------------------------------------------------------------------ graphs
@@ -89,10 +90,14 @@ class ModelImporter:
             for k, node in enumerate(layer.get("inbound_nodes", [])):
                 entry = name if k == 0 else self.unique(f"{name}_{k}", layers, inputs)
                 entries[(name, k)] = entry
+                if is_operation(layer):
+                    layers[entry] = self.operation(layer, node, entries, several, next(reversed(layers), only_input))
+                    continue
                 layers[entry] = self.layer_spec(layer) if k == 0 else {"share": name}
                 self.connect(layers, entry, node, entries, several, layer, only_input)
-        refs = plain_config(config.get("output_layers") or [])
-        outputs = [self.reference(ref, entries, several) for ref in ([refs] if refs and isinstance(refs[0], str) else refs)]
+        outputs = [self.reference(ref, entries, several) for ref in _histories_of(config.get("output_layers"))]
+        order = [ref[0] for ref in _histories_of(config.get("input_layers")) if ref[0] in inputs]
+        inputs = {name: inputs[name] for name in order + [n for n in inputs if n not in order]}  # as the model takes them
         graph: dict[str, Any] = {"inputs": inputs, "layers": layers}
         if outputs and outputs != [next(reversed(layers))]:
             graph["outputs"] = outputs
@@ -171,27 +176,30 @@ class ModelImporter:
         return plain_config(value)
 
     def connect(self, layers: dict[str, dict[str, Any]], entry: str, node: dict[str, Any], entries: dict[tuple[str, int], str], several: set[tuple[str, int]], layer: dict[str, Any], only_input: str | None) -> None:
-        """Write `input:` (unless it is the previous entry) and `call:` for one call of a layer."""
-        if _is_operation(layer):  # operands became a merge input list or Lambda arguments
-            tensors = [self.tensor_value(a, entries, several) for a in node.get("args", []) if self.histories(a)]
-            node = {"args": [tensors if layers[entry]["type"] != "Lambda" else tensors[0]]}
-        args = [self.tensor_value(a, entries, several) for a in node.get("args", [])]
+        """Write `input:` (unless it is the previous entry) and `call:` for one call of a layer.
+
+        A layer called with keywords only (`mha(query=q, value=v)`) is written without
+        `input:`, so it is called with keywords only again and Keras records the same call;
+        otherwise `input:` is written whenever `call:` names tensors, since an entry without
+        it would be called with keywords only.
+        """
+        names = self.call_parameters(layer)
+        kwargs = dict(node.get("kwargs", {}))
+        positional = list(node.get("args", []))
+        args = [self.tensor_value(a, entries, several) for a in positional]
         # Keras records `training=False` on every symbolic call of a layer that takes it
-        call = {k: self.tensor_value(v, entries, several) for k, v in node.get("kwargs", {}).items() if v is not None and not (k == "training" and v is False)}
+        call = {k: self.tensor_value(v, entries, several) for k, v in kwargs.items() if v is not None and not (k == "training" and v is False)}
         spec = layers[entry]
         if len(args) > 1:  # extra positional tensors (MultiHeadAttention(q, v)) by their call names
-            names = self.call_parameters(layer)
             call = {**dict(zip(names[1:], args[1:])), **call}
+        if args:
+            entries_so_far = list(layers)
+            previous = entries_so_far[-2] if len(entries_so_far) > 1 else None
+            implicit = args[0] == previous or (previous is None and args[0] == only_input)
+            if not implicit or len(positional) > 1 or self.histories(kwargs):
+                spec["input"] = args[0]
         if call:
             spec["call"] = call
-        if not args:
-            return
-        first = args[0]
-        entries_so_far = list(layers)
-        previous = entries_so_far[-2] if len(entries_so_far) > 1 else None
-        implicit = first == previous or (previous is None and first == only_input)
-        if not implicit:
-            spec["input"] = first
 
     def call_parameters(self, layer: dict[str, Any]) -> list[str]:
         try:
@@ -205,39 +213,49 @@ class ModelImporter:
     def layer_spec(self, layer: dict[str, Any]) -> dict[str, Any]:
         if is_model(layer):
             return {"type": self.submodel(layer)}
-        if _is_operation(layer):
-            return self.operation_spec(layer)
         class_name = layer["class_name"]
         try:
             self.factory.keras_class("layers", class_name)
         except ValueError:
             self.unknown.append(f"{layer['config'].get('name')} ({class_name})")
             return {"type": class_name}
-        return {"type": class_name, **self.arguments.arguments("layers", class_name, layer["config"])}
-
-    def operation_spec(self, layer: dict[str, Any]) -> dict[str, Any]:
-        """A bare `keras.ops` call in the graph (`x + 3.0`): a merge layer when every operand is a
-        tensor, else a Lambda of that op with the constants as `arguments`."""
-        name = re.sub(r"(?<!^)(?=[A-Z])", "_", layer["class_name"]).lower()
-        node = (layer.get("inbound_nodes") or [{}])[0]
-        operands = node.get("args", [])
-        tensors = all(self.histories(a) for a in operands)
-        if tensors and layer["class_name"] in _MERGE_OPERATIONS:
-            return {"type": layer["class_name"]}
-        function = getattr(keras.ops, name, None)
-        if not callable(function):
-            self.unknown.append(f"{layer['config'].get('name')} (keras.ops {layer['class_name']})")
-            return {"type": "Lambda"}
-        parameters = [p for p in inspect.signature(function).parameters][1:]
-        constants = {p: plain_config(v) for p, v in zip(parameters, operands[1:])}
-        constants.update({k: plain_config(v) for k, v in node.get("kwargs", {}).items()})
-        spec: dict[str, Any] = {"type": "Lambda", "function": f"keras.ops.{name}"}
-        if constants:
-            spec["arguments"] = constants
+        spec = {"type": class_name, **self.arguments.arguments("layers", class_name, layer["config"])}
+        if is_adapted(class_name, layer["config"]):
+            spec.update(self.adapted_state(layer["config"].get("name", "")))
         return spec
 
+    def adapted_state(self, name: str) -> dict[str, Any]:
+        """`adapt: train`, or the saved state as arguments (always in submodels, which cannot adapt)."""
+        if self.adapted == "adapt" and not self.nested:
+            return {"adapt": "train"}
+        if self.state is None:
+            self.unknown.append(f"{name} (adapted state, which only the .keras file holds)")
+            return {}
+        return self.state.arguments(name)
+
+    def operation(self, layer: dict[str, Any], node: dict[str, Any], entries: dict[tuple[str, int], str], several: set[tuple[str, int]], previous: str | None) -> dict[str, Any]:
+        """An `op:` entry; `input:` left out when it is just the previous entry (or the only input)."""
+
+        def operand(value: Any) -> Any:
+            if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+                return Ref(self.reference(value["config"]["keras_history"], entries, several))
+            return [operand(v) for v in value] if isinstance(value, (list, tuple)) else plain_config(value)
+
+        keywords = node.get("kwargs", {})
+        for key, value in keywords.items():
+            if self.histories(value):
+                self.unknown.append(f"{layer['config'].get('name')} (a tensor passed to keras.ops {layer['class_name']} as {key!r})")
+        entry = operation_entry(layer, [operand(a) for a in node.get("args", [])], keywords, self.unknown)
+        if entry["input"] == [previous]:
+            del entry["input"]
+        elif len(entry["input"]) == 1 and isinstance(entry["input"][0], str):
+            entry["input"] = entry["input"][0]
+        return entry
+
     def submodel(self, layer: dict[str, Any]) -> str:
+        self.nested += 1
         graph = self.graph(layer)
+        self.nested -= 1
         signature = json.dumps(graph, sort_keys=True)
         if signature not in self.signatures:
             name = layer["config"].get("name", "submodel")
@@ -247,8 +265,22 @@ class ModelImporter:
             self.submodels[name] = graph
         return self.signatures[signature]
 
-def import_recipe(serialized: dict[str, Any], factory: ObjectFactory) -> dict[str, Any]:
-    """Recipe data for a serialized Keras model (`config.json` of a `.keras` file)."""
+def _histories_of(refs: Any) -> list[list[Any]]:
+    """A model's `input_layers`/`output_layers` (one `[name, node, index]`, a list or a dict of them) as a list."""
+    refs = plain_config(refs or [])
+    if isinstance(refs, dict):
+        return list(refs.values())
+    return [refs] if refs and isinstance(refs[0], str) else list(refs)
+
+
+def import_recipe(serialized: dict[str, Any], factory: ObjectFactory, adapted: str = "adapt", state: SavedState | None = None) -> dict[str, Any]:
+    """Recipe data for a serialized Keras model (`config.json` of a `.keras` file).
+
+    Args:
+        adapted: "adapt" writes adapted preprocessing layers as `adapt: train` (and
+            placeholder training data), "values" writes their state, read from `state`.
+        state: the saved file's adapted state; without it, "values" cannot be written.
+    """
     if not is_model(serialized):
         raise ImportProblem(f"the file holds a {serialized.get('class_name')}, not a functional or Sequential model")
-    return ModelImporter(factory).recipe(serialized)
+    return ModelImporter(factory, adapted, state).recipe(serialized)
