@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 KCFG := $(VENV)/bin/kcfg
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo bench schema docs catalog clean
+# `make test`: lint, types, the whole suite; `make check`: the same minus the TensorFlow tests, in seconds.
+.PHONY: setup test check lint demo bench schema docs catalog clean
 
 setup: $(STAMP)
 
@@ -27,10 +28,17 @@ $(STAMP): pyproject.toml tests/node/package.json
 	cd tests/node && npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
-test: setup
+test: lint
 	$(PY) -m compileall -q kcfg
+	@# tests/test_smoke_import.py runs `kcfg smoke recipes/` and checks its output and JUnit file
 	$(PY) -m pytest
-	$(KCFG) smoke recipes/
+
+check: lint
+	$(PY) -m pytest -m "not tf and not slow"
+
+lint: setup
+	$(PY) -m ruff check kcfg tests tools bench
+	$(PY) -m mypy
 
 demo: setup
 	$(KCFG) validate recipes/

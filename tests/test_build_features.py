@@ -12,7 +12,7 @@ from kcfg.builder import build_model  # noqa: E402
 from kcfg.builder.summary import summary_text  # noqa: E402
 from kcfg.recipe import RecipeError, load_recipe  # noqa: E402
 
-from .conftest import REPO, run_kcfg  # noqa: E402
+from .conftest import REPO, kcfg, run_kcfg  # noqa: E402
 from .keras_structure import structure  # noqa: E402
 
 
@@ -172,6 +172,7 @@ def test_keras_build_errors_land_on_the_layer(write, layers_text: str, expected:
 
 
 def test_build_error_from_the_command_line(write) -> None:
+    """A subprocess: its stderr must be the problem alone, with none of TensorFlow's start-up notices."""
     bad = write("bad.yaml", "model:\n  inputs: {x: [8]}\n  layers:\n    r: {type: Reshape, target_shape: [3, 3]}\n")
     result = run_kcfg("summary", str(bad))
     assert result.returncode == 2
@@ -209,14 +210,14 @@ model:
 
 
 def test_safe_mode_refuses_the_plugin_recipe() -> None:
-    result = run_kcfg("summary", "recipes/custom_layer.yaml", env={"KCFG_SAFE": "1"})
+    result = kcfg("summary", "recipes/custom_layer.yaml", env={"KCFG_SAFE": "1"})
     assert result.returncode == 2
     assert "refused in --safe mode" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_summary_shows_submodel_types_and_expands_them() -> None:
-    plain = run_kcfg("summary", "recipes/ensemble.yaml")
-    expanded = run_kcfg("summary", "recipes/ensemble.yaml", "--expand")
+    plain = kcfg("summary", "recipes/ensemble.yaml")
+    expanded = kcfg("summary", "recipes/ensemble.yaml", "--expand")
     assert plain.returncode == expanded.returncode == 0, plain.stderr + expanded.stderr
     for header in ("Layer (type)", "Output Shape", "Param #", "Connected to"):
         assert header in plain.stdout

@@ -1,17 +1,19 @@
-"""The `kcfg` command as a user runs it: real subprocesses, real files."""
+"""The `kcfg` command as a user runs it: real files, through `main` in this process; real
+subprocesses where the process is the point (what a command imports, the console script's exit codes)."""
 
 from __future__ import annotations
 
 import json
-import os
+import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 
 from kcfg.recipe.yaml_io import parse_yaml
 
-from .conftest import RECIPES, REPO, run_kcfg
+from .conftest import RECIPES, REPO, kcfg, run_kcfg
 
 HEAVY = ("tensorflow", "keras", "jax")
 
@@ -23,8 +25,6 @@ def modules_after(*args: str) -> set[str]:
         f"try:\n    main({list(args)!r})\nexcept SystemExit:\n    pass\n"
         "print('\\n'.join(sys.modules), file=sys.stderr)\n"
     )
-    import subprocess
-
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     return set(result.stderr.split())
 
@@ -38,14 +38,12 @@ def test_static_commands_never_import_tensorflow(args: tuple[str, ...]) -> None:
 
 def complete(words: str, cwd: Path = REPO) -> list[str]:
     """What bash completion offers for the last word, as typer's completion script asks the command."""
-    import subprocess
-
-    env = {**os.environ, "COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1), "_KCFG_COMPLETE": "complete_bash"}
-    return subprocess.run([sys.executable, "-m", "kcfg"], cwd=cwd, env=env, capture_output=True, text=True, timeout=60).stdout.split()
+    env = {"COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1), "_KCFG_COMPLETE": "complete_bash"}
+    return kcfg(cwd=cwd, env=env).stdout.split()
 
 
 def test_shell_completion_offers_folders_and_recipes(tmp_path: Path) -> None:
-    assert "--install-completion" in run_kcfg("--help").stdout
+    assert "--install-completion" in kcfg("--help").stdout
     assert complete("kcfg validate rec") == ["recipes/"]
     assert complete("kcfg train recipes/s") == sorted(f"recipes/{p.name}" for p in RECIPES if p.name.startswith("s"))
     (tmp_path / "runs").mkdir()
@@ -56,7 +54,7 @@ def test_shell_completion_offers_folders_and_recipes(tmp_path: Path) -> None:
 
 
 def test_validate_shipped_recipes() -> None:
-    result = run_kcfg("validate", "recipes/")
+    result = kcfg("validate", "recipes/")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [f"recipes/{p.name}: ok" for p in RECIPES]
 
@@ -64,7 +62,7 @@ def test_validate_shipped_recipes() -> None:
 def test_validate_json_format(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("model:\n  inputs: {x: [4]}\n  layers:\n    out: {type: Dense, unit: 1}\n")
-    result = run_kcfg("validate", "--format", "json", str(RECIPES[0]), str(bad))
+    result = kcfg("validate", "--format", "json", str(RECIPES[0]), str(bad))
     assert result.returncode == 2
     report = json.loads(result.stdout)
     assert report["valid"] is False
@@ -77,7 +75,7 @@ def test_validate_json_format(tmp_path: Path) -> None:
 
 
 def test_show_prints_resolved_recipe_that_validates_again(tmp_path: Path) -> None:
-    result = run_kcfg("show", "recipes/small_resnet.yaml", "--set", "fit.epochs=3", "--unset", "callbacks")
+    result = kcfg("show", "recipes/small_resnet.yaml", "--set", "fit.epochs=3", "--unset", "callbacks")
     assert result.returncode == 0, result.stderr
     data, _ = parse_yaml(result.stdout, "shown")
     assert data["fit"]["epochs"] == 3
@@ -85,18 +83,18 @@ def test_show_prints_resolved_recipe_that_validates_again(tmp_path: Path) -> Non
     assert data["compile"]["optimizer"]["learning_rate"] == 1e-3
     shown = tmp_path / "shown.yaml"
     shown.write_text(result.stdout)
-    assert run_kcfg("validate", str(shown)).returncode == 0
+    assert kcfg("validate", str(shown)).returncode == 0
 
 
 def test_show_keeps_run_placeholders() -> None:
-    result = run_kcfg("show", "recipes/small_resnet.yaml")
+    result = kcfg("show", "recipes/small_resnet.yaml")
     assert "${run_dir}/checkpoints/{epoch:02d}-{val_loss:.2f}.keras" in result.stdout
 
 
 def test_usage_errors_exit_2() -> None:
-    assert run_kcfg("validate").returncode == 2
-    assert run_kcfg("frobnicate").returncode == 2
-    result = run_kcfg("show", "recipes/small_resnet.yaml", "--set", "fit.epochs")
+    assert kcfg("validate").returncode == 2
+    assert kcfg("frobnicate").returncode == 2
+    result = kcfg("show", "recipes/small_resnet.yaml", "--set", "fit.epochs")
     assert result.returncode == 2
     assert result.stderr.strip() == "--set fit.epochs: expected path=value, e.g. fit.epochs=3"
 
@@ -104,21 +102,56 @@ def test_usage_errors_exit_2() -> None:
 def test_safe_env_variable(tmp_path: Path) -> None:
     recipe = tmp_path / "r.yaml"
     recipe.write_text("plugins: [json]\nmodel:\n  inputs: {x: [4]}\n  layers: {out: {type: Dense, units: 1}}\n")
-    assert run_kcfg("validate", str(recipe)).returncode == 0
-    result = run_kcfg("validate", str(recipe), env={"KCFG_SAFE": "1"})
+    assert kcfg("validate", str(recipe)).returncode == 0
+    result = kcfg("validate", str(recipe), env={"KCFG_SAFE": "1"})
     assert result.returncode == 2
     assert "refused in --safe mode" in result.stderr
 
 
 def test_help_ends_with_examples() -> None:
     for command in ("validate", "show", "schema", "summary", "plot", "train", "evaluate", "predict", "smoke", "import"):
-        result = run_kcfg(command, "--help")
+        result = kcfg(command, "--help")
         assert result.returncode == 0
         assert "Examples:" in result.stdout
         assert "kcfg " + command in result.stdout
 
 
 def test_version() -> None:
-    result = run_kcfg("--version")
+    result = kcfg("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("kcfg ")
+
+
+def test_console_script_splits_problems_and_summary_and_exits_2(tmp_path: Path) -> None:
+    """The installed `kcfg` script (pyproject's entry point), not `python -m kcfg`."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  inputs: {x: [4]}\n  layers:\n    out: {type: Dense, unit: 1}\n")
+    script = Path(sys.executable).parent / "kcfg"
+    result = subprocess.run([str(script), "validate", str(bad)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr == f"{bad}:4:24: model.layers.out: Dense has no argument 'unit' (did you mean 'units'?)\n"
+    assert result.stdout == f"{bad}: 1 error(s)\n"
+
+
+def test_in_process_calls_see_what_a_process_sees(tmp_path: Path) -> None:
+    """The in-process helper that most tests use gives the subprocess's exit code, stdout and stderr."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  inputs: {x: [4]}\n  layers:\n    out: {type: Dense, units: 1, activation: sofmax}\n")
+    args = ("validate", str(RECIPES[0]), str(bad))
+    in_process, process = kcfg(*args), run_kcfg(*args)
+    assert (in_process.returncode, in_process.stdout, in_process.stderr) == (process.returncode, process.stdout, process.stderr)
+    assert in_process.returncode == 2 and in_process.stdout and in_process.stderr
+
+
+def test_in_process_calls_print_python_warnings_as_a_process_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest records warnings; `kcfg()` prints them to the call's stderr under a fresh process's filters."""
+
+    def command(**_: object) -> None:
+        warnings.warn("a UserWarning a user would see", UserWarning, stacklevel=1)
+        warnings.warn("a DeprecationWarning a process hides", DeprecationWarning, stacklevel=1)
+
+    monkeypatch.setattr("kcfg.cli.app.app", command)
+    for _ in range(2):  # every call starts with a process's fresh "warn once" state
+        result = kcfg("validate")
+        assert result.returncode == 0 and result.stdout == ""
+        assert "UserWarning: a UserWarning a user would see" in result.stderr and "DeprecationWarning" not in result.stderr

@@ -18,7 +18,7 @@ keras = pytest.importorskip("keras")
 from kcfg.recipe import RecipeError  # noqa: E402
 from kcfg.run import Training, TrainingRequest  # noqa: E402
 
-from .conftest import REPO  # noqa: E402
+from .conftest import REPO, kcfg  # noqa: E402
 
 MODEL = """model:
   inputs: {x: [4]}
@@ -94,6 +94,7 @@ def test_numbers_no_machine_can_honour_are_validate_errors(write, setting: str, 
 
 @pytest.mark.slow
 def test_a_layer_too_large_for_memory_is_located(write) -> None:
+    """A subprocess: the memory limit is its own, and TensorFlow's failed allocation must not touch this one."""
     recipe = write("big.yaml", "model:\n  inputs: {x: [4]}\n  layers:\n    big: {type: Dense, units: 2000000000}\n")
 
     def limit() -> None:  # TensorFlow then reports the allocation it cannot make, as it would on a small machine
@@ -115,7 +116,7 @@ def test_importing_a_config_that_is_not_a_model(tmp_path: Path) -> None:
 
 def test_a_folder_without_recipes_fails_validate_and_smoke(tmp_path: Path) -> None:
     for command in ("validate", "smoke"):
-        result = subprocess.run([sys.executable, "-m", "kcfg", command, str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=300)
+        result = kcfg(command, str(tmp_path))
         assert result.returncode == 2 and f"{tmp_path}: no recipe files (*.yaml, *.yml) in this folder" in result.stderr, result.stderr
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from kcfg.recipe import RecipeError, load_recipe
 
-from .conftest import REPO
+from .conftest import REPO, kcfg
 
 MODEL = "model:\n  inputs: {x: [4]}\n  layers:\n    out: {type: Dense, units: 1}\n"
 #: What one `kcfg validate` may use here; a bomb that expanded would need far more.
@@ -21,7 +21,7 @@ SECONDS = 60
 
 
 def validate_bounded(file: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`kcfg validate FILE` in a process limited to 1 GiB of memory and 60 s."""
+    """`kcfg validate FILE` in a process limited to 1 GiB of memory and 60 s (a subprocess: the limit is its own)."""
 
     def limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
@@ -91,7 +91,7 @@ def test_the_duplicate_merge_key_line_is_given(write) -> None:
 
 def test_a_key_with_a_newline_or_escape_cannot_forge_or_colour_a_line(write) -> None:
     file = write("r.yaml", MODEL.replace("out:", '"out\\nFORGED.yaml: ok\\u001b[31m":').replace("units: 1", "unit: 1"))
-    result = validate_bounded(file)
+    result = kcfg("validate", str(file))
     assert result.returncode == 2
     assert "FORGED.yaml: ok" not in result.stdout.splitlines() + result.stderr.splitlines()
     assert "\x1b" not in result.stdout + result.stderr
@@ -101,9 +101,9 @@ def test_a_key_with_a_newline_or_escape_cannot_forge_or_colour_a_line(write) -> 
 def test_environment_values_are_never_printed(write, tmp_path: Path) -> None:
     secret = "hunter2-token"
     file = write("r.yaml", MODEL + "fit: {epochs: '${env:KCFG_TEST_SECRET}'}\n")
-    result = validate_bounded(file, env={"KCFG_TEST_SECRET": secret})
+    result = kcfg("validate", str(file), env={"KCFG_TEST_SECRET": secret})
     assert result.returncode == 2 and secret not in result.stdout + result.stderr
     assert "fit.epochs: expected an integer, got '${env:KCFG_TEST_SECRET}'" in result.stderr
     good = write("s.yaml", MODEL + "description: 'token ${env:KCFG_TEST_SECRET}'\n")
-    shown = subprocess.run([sys.executable, "-m", "kcfg", "show", str(good), "--safe"], cwd=REPO, env={**os.environ, "KCFG_TEST_SECRET": secret}, capture_output=True, text=True, timeout=SECONDS)
+    shown = kcfg("show", str(good), "--safe", env={"KCFG_TEST_SECRET": secret})
     assert shown.returncode == 0 and secret not in shown.stdout and "token ${env:KCFG_TEST_SECRET}" in shown.stdout

@@ -18,7 +18,7 @@ from kcfg.recipe import RecipeError  # noqa: E402
 from kcfg.run import RunDirError, TrainedRun, Training, TrainingRequest  # noqa: E402
 from kcfg.run.run_dir import RunDir, RunLock  # noqa: E402
 
-from .conftest import REPO  # noqa: E402
+from .conftest import REPO, kcfg  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -84,12 +84,13 @@ def test_two_concurrent_resumes_of_one_run_one_wins(write, tmp_path: Path) -> No
     run = tmp_path / "run"
     RunDir(run).path.mkdir()
     (run / "manifest.json").write_text(json.dumps({"kcfg": "0.1.0", "timestamp": "t", "status": "interrupted", "epochs_completed": 0, "overrides": []}))
-    command = [sys.executable, "-m", "kcfg", "train", str(recipe), "--resume", "--run-dir", str(run)]
-    first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    args = ["train", str(recipe), "--resume", "--run-dir", str(run)]
+    # the first is another process (the lock is between processes); the second runs in this one
+    first = subprocess.Popen([sys.executable, "-m", "kcfg", *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while json.loads((run / "manifest.json").read_text()).get("status") != "running" and time.monotonic() < deadline:
         time.sleep(0.05)
-    second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    second = kcfg(*args)
     assert first.wait(timeout=300) == 0, first.stderr.read() if first.stderr else ""
     assert second.returncode == 2 and "being trained by another kcfg process" in second.stderr, second.stderr
     assert json.loads((run / "manifest.json").read_text())["status"] == "completed"

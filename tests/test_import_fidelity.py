@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from .conftest import run_kcfg
+from .conftest import kcfg
 
 keras = pytest.importorskip("keras")
 
@@ -71,7 +71,7 @@ def test_registered_plugin_function_resolves_by_its_name(tmp_path: Path) -> None
         "keras.Model(x, y).save(sys.argv[1])\n"
     )
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.keras"), str(tmp_path)], check=True, capture_output=True, timeout=180)
-    result = run_kcfg("import", str(tmp_path / "m.keras"), "--plugin", str(tmp_path / "demo_functions.py"), "-o", str(tmp_path / "m.yaml"))
+    result = kcfg("import", str(tmp_path / "m.keras"), "--plugin", str(tmp_path / "demo_functions.py"), "-o", str(tmp_path / "m.yaml"))
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "m.yaml").read_text()
     assert "hidden: {type: Dense, units: 8, activation: scaled_tanh}" in text
@@ -114,7 +114,7 @@ def preprocessed(model: Any) -> Any:
 
 def test_structured_data_model_with_lookups_imports_adapted_state_as_values_or_adapt(tmp_path: Path) -> None:
     original = structured_model(tmp_path / "structured.keras")
-    values = run_kcfg("import", str(tmp_path / "structured.keras"), "--adapted", "values", "-o", str(tmp_path / "values.yaml"))
+    values = kcfg("import", str(tmp_path / "structured.keras"), "--adapted", "values", "-o", str(tmp_path / "values.yaml"))
     assert values.returncode == 0, values.stderr
     entries = yaml.safe_load((tmp_path / "values.yaml").read_text())["model"]["layers"]
     assert entries["thal_encoded"] == {"type": "StringLookup", "output_mode": "one_hot", "vocabulary": ["fixed", "normal", "reversible"], "input": "thal"}
@@ -126,7 +126,7 @@ def test_structured_data_model_with_lookups_imports_adapted_state_as_values_or_a
     rebuilt = build_model(loaded).model
     np.testing.assert_allclose(preprocessed(rebuilt), preprocessed(original), rtol=1e-6)
 
-    adapt = run_kcfg("import", str(tmp_path / "structured.keras"), "-o", str(tmp_path / "adapt.yaml"))
+    adapt = kcfg("import", str(tmp_path / "structured.keras"), "-o", str(tmp_path / "adapt.yaml"))
     assert adapt.returncode == 0, adapt.stderr
     text = (tmp_path / "adapt.yaml").read_text()
     assert text.count("  # adapted in the saved model: kcfg train adapts it on data.train") == 2
@@ -170,9 +170,9 @@ def test_import_writes_the_schema_modeline_and_documents_the_adapted_flag(tmp_pa
     (tmp_path / "project" / "schemas").mkdir(parents=True)
     (tmp_path / "project" / "schemas" / "recipe.schema.json").write_text("{}")
     (tmp_path / "project" / "recipes").mkdir()
-    result = run_kcfg("import", str(tmp_path / "tiny.keras"), "-o", str(tmp_path / "project" / "recipes" / "tiny.yaml"))
+    result = kcfg("import", str(tmp_path / "tiny.keras"), "-o", str(tmp_path / "project" / "recipes" / "tiny.yaml"))
     assert result.returncode == 0, result.stderr
     lines = (tmp_path / "project" / "recipes" / "tiny.yaml").read_text().splitlines()
     assert lines[1] == "# yaml-language-server: $schema=../schemas/recipe.schema.json"
-    help_text = run_kcfg("import", "--help").stdout
+    help_text = kcfg("import", "--help").stdout
     assert "--adapted" in help_text and "values" in help_text

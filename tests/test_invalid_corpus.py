@@ -13,7 +13,7 @@ import pytest
 
 from kcfg.recipe import RecipeError, load_recipe
 
-from .conftest import REPO, run_kcfg
+from .conftest import REPO, kcfg
 
 CORPUS = sorted((REPO / "tests" / "invalid").glob("*.yaml"))
 EXPECT = re.compile(r"^# expect: (?P<where>\d+:\d+|\*) (?P<fragment>.+)$", re.MULTILINE)
@@ -47,14 +47,14 @@ def test_python_tags_execute_nothing(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     recipe = tmp_path / "evil.yaml"
     recipe.write_text(f"model: !!python/object/apply:os.system ['touch {marker}']\n")
-    result = run_kcfg("validate", str(recipe))
+    result = kcfg("validate", str(recipe))
     assert result.returncode == 2
     assert "tag !!python/object/apply:os.system is not allowed" in result.stderr
     assert not marker.exists()
 
 
 def test_cli_reports_corpus_with_exit_2_and_no_traceback() -> None:
-    result = run_kcfg("validate", *map(str, CORPUS))
+    result = kcfg("validate", *map(str, CORPUS))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
     for line in result.stderr.splitlines():
@@ -63,7 +63,7 @@ def test_cli_reports_corpus_with_exit_2_and_no_traceback() -> None:
 
 
 def test_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
-    result = run_kcfg("validate", str(tmp_path / "nope.yaml"))
+    result = kcfg("validate", str(tmp_path / "nope.yaml"))
     assert result.returncode == 2
     assert result.stderr.strip() == f"{tmp_path / 'nope.yaml'}: no such file"
 

@@ -15,7 +15,7 @@ import pytest
 
 from kcfg.cli.app import main
 
-from .conftest import REPO, run_kcfg
+from .conftest import REPO, kcfg
 from .test_cli import HEAVY, modules_after
 
 DIGITS = REPO / "recipes" / "digits_cnn.yaml"
@@ -50,6 +50,7 @@ def test_runs_and_diff_of_recipes_import_no_tensorflow(args: tuple[str, ...]) ->
 
 
 @pytest.mark.slow
+@pytest.mark.tf
 def test_runs_lists_each_run_with_status_epochs_and_last_metrics(runs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = kcfg_in_process(capsys, "runs", str(runs))
     assert code == 0
@@ -66,6 +67,7 @@ def test_runs_lists_each_run_with_status_epochs_and_last_metrics(runs: Path, cap
 
 
 @pytest.mark.slow
+@pytest.mark.tf
 def test_curves_png_svg_and_pdf(runs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from PIL import Image
 
@@ -94,6 +96,7 @@ def report_of(runs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 @pytest.mark.slow
+@pytest.mark.tf
 def test_report_is_one_self_contained_page(runs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, text = report_of(runs, tmp_path, capsys)
     metrics = json.loads((runs / "wide" / "metrics.json").read_text())
@@ -111,6 +114,7 @@ def test_report_is_one_self_contained_page(runs: Path, tmp_path: Path, capsys: p
 
 
 @pytest.mark.slow
+@pytest.mark.tf
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (make setup installs it as root)")
 def test_report_renders_in_headless_chromium(runs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from PIL import Image, ImageStat
@@ -132,6 +136,7 @@ def test_report_renders_in_headless_chromium(runs: Path, tmp_path: Path, capsys:
 
 
 @pytest.mark.slow
+@pytest.mark.tf
 def test_diff_of_runs_shows_changed_keys_then_metric_deltas(runs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = kcfg_in_process(capsys, "diff", str(runs / "narrow"), str(runs / "wide"))
     assert code == 0
@@ -154,10 +159,11 @@ def test_diff_of_recipes_lists_changed_added_and_removed_keys(write, capsys: pyt
         "- fit.batch_size: 8",
         "+ model.layers.y.use_bias: false",
     ]
-    result = run_kcfg("diff", str(a), str(REPO / "nowhere.yaml"))
+    result = kcfg("diff", str(a), str(REPO / "nowhere.yaml"))
     assert result.returncode == 2 and "no such file" in result.stderr
 
 
+@pytest.mark.tf  # the fresh process imports kcfg.run.smoke, which loads Keras
 def test_the_run_face_gives_each_name_it_lists_in_a_fresh_process() -> None:
     """The face loads on first use; a function named like its module (`smoke`) is still the function."""
     code = (

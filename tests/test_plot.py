@@ -10,7 +10,7 @@ import pytest
 
 from kcfg.recipe import load_recipe
 
-from .conftest import REPO, run_kcfg
+from .conftest import REPO, kcfg
 from .test_cli import HEAVY, modules_after
 
 requires_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed (make setup installs it)")
@@ -24,10 +24,11 @@ def svg_texts_and_clusters(path: Path) -> tuple[str, set[str]]:
     return texts, clusters
 
 
+@pytest.mark.tf  # --shapes builds the model
 @requires_dot
 def test_svg_names_every_layer_and_draws_submodel_clusters(tmp_path: Path) -> None:
     out = tmp_path / "graph.svg"
-    result = run_kcfg("plot", "recipes/conv_autoencoder.yaml", "-o", str(out), "--nested", "--shapes")
+    result = kcfg("plot", "recipes/conv_autoencoder.yaml", "-o", str(out), "--nested", "--shapes")
     assert result.returncode == 0, result.stderr
     texts, clusters = svg_texts_and_clusters(out)
     plan = load_recipe(REPO / "recipes" / "conv_autoencoder.yaml").plan
@@ -44,7 +45,7 @@ def test_svg_names_every_layer_and_draws_submodel_clusters(tmp_path: Path) -> No
 @requires_dot
 def test_without_nested_a_submodel_is_one_node(tmp_path: Path) -> None:
     out = tmp_path / "graph.svg"
-    assert run_kcfg("plot", "recipes/conv_autoencoder.yaml", "-o", str(out)).returncode == 0
+    assert kcfg("plot", "recipes/conv_autoencoder.yaml", "-o", str(out)).returncode == 0
     texts, clusters = svg_texts_and_clusters(out)
     assert clusters == set()
     assert "encoder" in texts.split() and "conv1" not in texts.split()
@@ -54,25 +55,25 @@ def test_without_nested_a_submodel_is_one_node(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG\r\n\x1a\n"), (".pdf", b"%PDF-")])
 def test_binary_formats(tmp_path: Path, suffix: str, magic: bytes) -> None:
     out = tmp_path / f"graph{suffix}"
-    result = run_kcfg("plot", "recipes/siamese.yaml", "-o", str(out), "--nested")
+    result = kcfg("plot", "recipes/siamese.yaml", "-o", str(out), "--nested")
     assert result.returncode == 0, result.stderr
     assert out.read_bytes().startswith(magic) and out.stat().st_size > 1000
 
 
 def test_without_graphviz_dot_source_still_works_and_images_fail_with_a_hint(tmp_path: Path) -> None:
     empty_path = {"PATH": str(tmp_path / "no-bin")}
-    source = run_kcfg("plot", "recipes/small_resnet.yaml", "-o", str(tmp_path / "g.dot"), env=empty_path)
+    source = kcfg("plot", "recipes/small_resnet.yaml", "-o", str(tmp_path / "g.dot"), env=empty_path)
     assert source.returncode == 0, source.stderr
     text = (tmp_path / "g.dot").read_text()
     assert text.startswith("digraph small_resnet {") and "block2_out" in text
-    image = run_kcfg("plot", "recipes/small_resnet.yaml", "-o", str(tmp_path / "g.svg"), env=empty_path)
+    image = kcfg("plot", "recipes/small_resnet.yaml", "-o", str(tmp_path / "g.svg"), env=empty_path)
     assert image.returncode == 2
     assert image.stderr.splitlines() == [f"{tmp_path / 'g.svg'}: Graphviz's `dot` program is not installed: install it (apt-get install graphviz, brew install graphviz) or write .dot"]
     assert not (tmp_path / "g.svg").exists()
 
 
 def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
-    result = run_kcfg("plot", "recipes/small_resnet.yaml", "-o", str(tmp_path / "g.jpeg2000"))
+    result = kcfg("plot", "recipes/small_resnet.yaml", "-o", str(tmp_path / "g.jpeg2000"))
     assert result.returncode == 2
     assert "unknown plot format '.jpeg2000'; use one of .png, .svg, .pdf, .dot" in result.stderr
 

@@ -1,4 +1,8 @@
-"""runtime: distribution over logical CPUs, determinism, mixed precision, missing hardware."""
+"""runtime: distribution over logical CPUs, determinism, mixed precision, missing hardware.
+
+Subprocesses where the process is the point: logical CPUs (TensorFlow fixes its devices at
+first use), determinism across separate runs, a two-worker cluster; the rest runs in-process.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +16,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import REPO, run_kcfg
+from .conftest import kcfg, run_kcfg
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.tf]
 
 DIGITS = ["recipes/digits_cnn.yaml", "--set", "fit.epochs=2"]
 
 
 def weights(run: Path) -> list[np.ndarray]:
-    code = "import sys, numpy as np, keras\nm = keras.saving.load_model(sys.argv[1])\nnp.savez(sys.argv[2], *m.get_weights())\n"
-    subprocess.run([sys.executable, "-c", code, str(run / "model.keras"), str(run / "w.npz")], check=True, capture_output=True, timeout=120)
-    with np.load(run / "w.npz") as saved:
-        return [saved[k] for k in saved.files]
+    import keras
+
+    return list(keras.saving.load_model(run / "model.keras").get_weights())
 
 
 def test_mirrored_over_two_logical_cpus(tmp_path: Path) -> None:
+    """A subprocess: TensorFlow splits the CPU into logical devices only before its first use."""
     run = tmp_path / "run"
     result = run_kcfg("train", *DIGITS, "--run-dir", str(run), "--set", "runtime.distribute={strategy: mirrored, devices: [cpu:0, cpu:1]}")
     assert result.returncode == 0, result.stderr
@@ -38,6 +42,7 @@ def test_mirrored_over_two_logical_cpus(tmp_path: Path) -> None:
 
 
 def test_deterministic_runs_give_identical_weights(tmp_path: Path) -> None:
+    """Two processes, as a user reruns a command (op determinism, once on, stays on in a process)."""
     runs = [tmp_path / "a", tmp_path / "b"]
     for run in runs:
         result = run_kcfg("train", *DIGITS, "--run-dir", str(run), "--set", "runtime.deterministic=true")
@@ -50,7 +55,7 @@ def test_deterministic_runs_give_identical_weights(tmp_path: Path) -> None:
 
 def test_mixed_bfloat16_trains_on_cpu_with_a_float32_output(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    result = run_kcfg("train", *DIGITS, "--run-dir", str(run), "--set", "runtime.mixed_precision=mixed_bfloat16")
+    result = kcfg("train", *DIGITS, "--run-dir", str(run), "--set", "runtime.mixed_precision=mixed_bfloat16")
     assert result.returncode == 0, result.stderr
     assert "recipes/digits_cnn.yaml:18:5: model.layers.digit: warning: output layer runs in float32 under mixed precision" in result.stderr
     assert json.loads((run / "manifest.json").read_text())["runtime"]["precision"] == "mixed_bfloat16"
@@ -69,7 +74,7 @@ def test_mixed_bfloat16_trains_on_cpu_with_a_float32_output(tmp_path: Path) -> N
 def test_missing_hardware_or_cluster_is_a_clear_error(tmp_path: Path, setting: str, message: str) -> None:
     if setting.startswith("runtime.device") and os.environ.get("CUDA_VISIBLE_DEVICES") not in (None, ""):
         pytest.skip("a GPU machine")
-    result = run_kcfg("train", *DIGITS, "--run-dir", str(tmp_path / "run"), "--set", setting)
+    result = kcfg("train", *DIGITS, "--run-dir", str(tmp_path / "run"), "--set", setting)
     assert result.returncode == 2
     assert len(result.stderr.splitlines()) == 1 and message in result.stderr
     assert not (tmp_path / "run").exists()
@@ -96,12 +101,13 @@ def start_workers(command: list[str], tmp_path: Path) -> list[subprocess.Complet
 
 
 def test_multi_worker_is_refused_with_the_reason(tmp_path: Path) -> None:
-    recipe = REPO / "recipes" / "digits_cnn.yaml"
-    results = start_workers([sys.executable, "-m", "kcfg", "train", str(recipe), "--set", "runtime.distribute=multi_worker", "--run-dir"], tmp_path)
-    for result in results:
-        assert result.returncode == 2
-        assert "Keras 3's Model.fit cannot train under MultiWorkerMirroredStrategy yet (keras-team/keras#20585" in result.stderr
-        assert "use runtime.backend: jax with distribute: data_parallel" in result.stderr
+    """kcfg refuses on reading TF_CONFIG, before any worker connects: one worker's view shows it, in-process."""
+    config = {"cluster": {"worker": [f"127.0.0.1:{p}" for p in free_ports(2)]}, "task": {"type": "worker", "index": 0}}
+    result = kcfg("train", *DIGITS, "--set", "runtime.distribute=multi_worker", "--run-dir", str(tmp_path / "run"), env={"TF_CONFIG": json.dumps(config)})
+    assert result.returncode == 2
+    assert "Keras 3's Model.fit cannot train under MultiWorkerMirroredStrategy yet (keras-team/keras#20585" in result.stderr
+    assert "use runtime.backend: jax with distribute: data_parallel" in result.stderr
+    assert not (tmp_path / "run").exists()
 
 
 PLAIN_KERAS_MULTI_WORKER = """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 
 from kcfg.recipe import RecipeError, load_recipe
 
-from .conftest import REPO
+from .conftest import kcfg
 
 MODEL = "model:\n  inputs: {x: [4]}\n  layers:\n    out: {type: Dense, units: 1}\n"
 
@@ -61,12 +60,13 @@ def test_links_out_of_the_recipe_folder_count_as_outside(write, tmp_path: Path) 
     assert any("data must be read from the recipe's folder" in line for line in refused(recipe))
 
 
+@pytest.mark.tf
 def test_smoke_and_the_pytest_plugin_honour_safe(write, tmp_path: Path) -> None:
     write("spy.py", "import pathlib\npathlib.Path(__file__).with_name('RAN').write_text('ran')\n")
     write("r.yaml", "plugins: [spy]\n" + MODEL + "compile: {loss: mse}\n")
-    env = {**os.environ, "KCFG_SAFE": "1"}
-    smoke = subprocess.run([sys.executable, "-m", "kcfg", "smoke", str(tmp_path / "r.yaml")], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    smoke = kcfg("smoke", str(tmp_path / "r.yaml"), env={"KCFG_SAFE": "1"})
     assert smoke.returncode == 1 and "plugins: refused in --safe mode" in smoke.stderr, smoke.stderr
+    # a real pytest process: the plugin loads from the installed entry point
     plugin = subprocess.run([sys.executable, "-m", "pytest", "--kcfg-smoke", "--kcfg-safe", str(tmp_path), "-q", "-p", "no:cacheprovider"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert plugin.returncode == 1 and "plugins: refused in --safe mode" in plugin.stdout, plugin.stdout
     assert not (tmp_path / "RAN").exists()

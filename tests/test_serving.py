@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import RECIPES, REPO, run_kcfg
+from .conftest import RECIPES, REPO, kcfg
 
 keras = pytest.importorskip("keras")
 
@@ -65,6 +65,7 @@ def shipped_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.mark.slow
 def test_plain_keras_loads_every_shipped_runs_model_with_the_documented_import(shipped_runs: dict[str, Path]) -> None:
+    """A fresh process: only the documented import may make kcfg's names known to Keras."""
     assert DOCUMENTED_IMPORT in (REPO / "README.md").read_text(encoding="utf-8")
     paths = {name: str(path) for name, path in shipped_runs.items()}
     result = subprocess.run([sys.executable, "-c", PLAIN_KERAS, json.dumps(paths), str(REPO / "recipes" / "plugins")], capture_output=True, text=True, timeout=600, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""})
@@ -121,9 +122,9 @@ def test_an_artifact_of_another_model_is_a_mismatch(shipped_runs: dict[str, Path
 @pytest.mark.slow
 def test_export_command_writes_into_the_run_and_refuses_bad_names(shipped_runs: dict[str, Path]) -> None:
     run = shipped_runs["mnist_mlp"]
-    result = run_kcfg("export", str(run), "--format", "onnx")
+    result = kcfg("export", str(run), "--format", "onnx")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"wrote {run / 'export' / 'model.onnx'} (onnx; predictions match the model within")
     assert result.stderr == ""
-    again = run_kcfg("export", str(run), "--format", "litert", "-o", str(run / "model.onnx"))
+    again = kcfg("export", str(run), "--format", "litert", "-o", str(run / "model.onnx"))
     assert again.returncode == 2 and "ends in .tflite" in again.stderr

@@ -11,7 +11,7 @@ import pytest
 from kcfg.recipe import json_schema
 from kcfg.recipe.yaml_io import parse_yaml
 
-from .conftest import RECIPES, REPO, run_kcfg
+from .conftest import RECIPES, REPO, kcfg
 
 SCHEMA_FILE = REPO / "schemas" / "recipe.schema.json"
 
@@ -21,7 +21,7 @@ def test_schema_file_is_current() -> None:
 
 
 def test_schema_command_prints_the_file() -> None:
-    result = run_kcfg("schema")
+    result = kcfg("schema")
     assert json.loads(result.stdout) == json.loads(SCHEMA_FILE.read_text())
 
 
@@ -46,6 +46,7 @@ def test_seed_models_are_shipped() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.tf
 def test_catalog_matches_installed_keras() -> None:
     """Regenerating the catalog from the installed Keras must give the shipped file (`make catalog`)."""
     from tools.make_catalog import CATALOG_FILE, generate, render

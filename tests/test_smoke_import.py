@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import RECIPES, REPO, run_kcfg, user_environment
+from .conftest import RECIPES, REPO, kcfg, user_environment
 
 keras = pytest.importorskip("keras")
 
@@ -30,8 +30,9 @@ BROKEN = "model:\n  inputs: {x: [8]}\n  layers:\n    r: {type: Reshape, target_s
 
 @pytest.mark.slow
 def test_smoke_passes_every_shipped_recipe_and_writes_junit(tmp_path: Path) -> None:
+    """`kcfg smoke recipes/`, which `make test` runs only here: every shipped recipe, checked."""
     report = tmp_path / "smoke.xml"
-    result = run_kcfg("smoke", "recipes/", "--junit", str(report))
+    result = kcfg("smoke", "recipes/", "--junit", str(report))
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()  # recipes on another backend report after the others
     assert sorted(line.split()[:2] for line in lines) == [["ok", f"recipes/{p.name}"] for p in RECIPES]
@@ -51,7 +52,7 @@ def test_a_broken_recipe_fails_the_smoke_run_with_its_error(tmp_path: Path) -> N
     folder.mkdir()
     shutil.copy(REPO / "recipes" / "mnist_mlp.yaml", folder)
     (folder / "broken.yaml").write_text(BROKEN)
-    result = run_kcfg("smoke", str(folder), "--junit", str(tmp_path / "smoke.xml"), "--format", "json")
+    result = kcfg("smoke", str(folder), "--junit", str(tmp_path / "smoke.xml"), "--format", "json")
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert [(Path(r["recipe"]).name, r["passed"]) for r in report["recipes"]] == [("broken.yaml", False), ("mnist_mlp.yaml", True)]
@@ -61,6 +62,7 @@ def test_a_broken_recipe_fails_the_smoke_run_with_its_error(tmp_path: Path) -> N
 
 
 def test_pytest_plugin_collects_recipes_only_and_without_keras_warnings(tmp_path: Path) -> None:
+    """A real pytest process: the plugin loads from the installed entry point, under a user's warning filters."""
     for name in ("mnist_mlp.yaml", "siamese.yaml"):
         shutil.copy(REPO / "recipes" / name, tmp_path)
     (tmp_path / "broken.yaml").write_text(BROKEN)
@@ -110,7 +112,7 @@ def test_shipped_recipes_round_trip_through_import(recipe: Path, tmp_path: Path)
 def test_import_command_on_a_saved_model_writes_a_readable_recipe(tmp_path: Path) -> None:
     model = build_model(load_recipe(REPO / "recipes" / "siamese.yaml")).model
     model.save(tmp_path / "siamese.keras")
-    result = run_kcfg("import", str(tmp_path / "siamese.keras"), "-o", str(tmp_path / "siamese.yaml"))
+    result = kcfg("import", str(tmp_path / "siamese.keras"), "-o", str(tmp_path / "siamese.yaml"))
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "siamese.yaml").read_text()
     assert "left_tower_1: {share: left_tower, input: right}" in text
@@ -121,6 +123,7 @@ def test_import_command_on_a_saved_model_writes_a_readable_recipe(tmp_path: Path
 
 
 def test_import_names_classes_it_cannot_write_and_takes_plugins(tmp_path: Path) -> None:
+    """The model is saved by another process, so that this one has not registered its class."""
     plugin = tmp_path / "scaling.py"
     plugin.write_text("import keras\n\n@keras.saving.register_keras_serializable(package='t')\nclass Doubling(keras.layers.Layer):\n    def call(self, x):\n        return x * 2.0\n")
     code = (
@@ -130,10 +133,10 @@ def test_import_names_classes_it_cannot_write_and_takes_plugins(tmp_path: Path) 
         "keras.Model(x, scaling.Doubling(name='double')(x)).save(sys.argv[1])\n"
     )
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.keras")], check=True, capture_output=True, timeout=120)
-    refused = run_kcfg("import", str(tmp_path / "m.keras"))
+    refused = kcfg("import", str(tmp_path / "m.keras"))
     assert refused.returncode == 2
     assert refused.stderr.strip() == f"{tmp_path / 'm.keras'}: not Keras classes and not from a plugin: double (Doubling) (give the module that defines them with --plugin)"
-    accepted = run_kcfg("import", str(tmp_path / "m.keras"), "--plugin", str(plugin), "-o", str(tmp_path / "m.yaml"))
+    accepted = kcfg("import", str(tmp_path / "m.keras"), "--plugin", str(plugin), "-o", str(tmp_path / "m.yaml"))
     assert accepted.returncode == 0, accepted.stderr
     assert "double: {type: Doubling}" in (tmp_path / "m.yaml").read_text()
 

@@ -44,6 +44,7 @@ def test_a_dotted_plugin_class_is_the_plugins_class(write) -> None:
         load_recipe(write("bad.yaml", recipe.read_text().replace("every: 2", "evry: 2")))
 
 
+@pytest.mark.tf
 def test_a_missing_integration_says_which_extra_installs_it() -> None:
     pytest.importorskip("keras")
     from kcfg.builder.objects import integration_class
@@ -53,10 +54,12 @@ def test_a_missing_integration_says_which_extra_installs_it() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.tf
 def test_the_documented_tracking_recipe_logs_to_mlflow_and_tensorboard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     mlflow = pytest.importorskip("mlflow")
     recipe = documented_recipe(tmp_path)
     store = (tmp_path / "mlruns").as_uri()
+    # a subprocess: MLflow's logging handlers keep the stream they found at import, which only a fresh process gives
     env = {**os.environ, "MLFLOW_TRACKING_URI": store, "MLFLOW_ALLOW_FILE_STORE": "true", "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run([sys.executable, "-m", "kcfg", "train", str(recipe), "--run-dir", str(tmp_path / "run")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,5 @@
-"""`kcfg train`, `evaluate` and `predict` as a user runs them: real subprocesses, real run directories."""
+"""`kcfg train`, `evaluate` and `predict` as a user runs them: real run directories, the CLI's
+`main` in this process; real subprocesses for signals and for what a process reads at start-up."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import REPO, run_kcfg
+from .conftest import REPO, Ran, kcfg, run_kcfg
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.tf]
 
 TINY = """
 seed: 5
@@ -32,9 +33,9 @@ data:
 
 
 @pytest.fixture(scope="module")
-def digits_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+def digits_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Ran, Path]:
     run = tmp_path_factory.mktemp("digits") / "run"
-    return run_kcfg("train", "recipes/digits_cnn.yaml", "--run-dir", str(run)), run
+    return kcfg("train", "recipes/digits_cnn.yaml", "--run-dir", str(run)), run
 
 
 def test_digits_cnn_reaches_the_accuracy_target(digits_run) -> None:
@@ -55,14 +56,14 @@ def test_digits_cnn_reaches_the_accuracy_target(digits_run) -> None:
 
 def test_evaluate_prints_and_saves_test_metrics(digits_run, tmp_path: Path) -> None:
     _, run = digits_run
-    result = run_kcfg("evaluate", str(run))
+    result = kcfg("evaluate", str(run))
     assert result.returncode == 0, result.stderr
     printed = dict(line.split(": ") for line in result.stdout.splitlines())
     assert float(printed["accuracy"]) >= 0.93
     other = tmp_path / "first.npz"
     with np.load(REPO / "recipes" / "data" / "digits_test.npz") as data:
         np.savez(other, x=data["x"][:50], y=data["y"][:50])
-    result = run_kcfg("evaluate", str(run), "--data", str(other))
+    result = kcfg("evaluate", str(run), "--data", str(other))
     assert result.returncode == 0, result.stderr
     assert json.loads((run / "metrics.json").read_text())["test"]["accuracy"] == pytest.approx(float(dict(line.split(": ") for line in result.stdout.splitlines())["accuracy"]), abs=1e-4)
 
@@ -71,7 +72,7 @@ def test_evaluate_prints_and_saves_test_metrics(digits_run, tmp_path: Path) -> N
 def test_predict_writes_one_prediction_per_input(digits_run, tmp_path: Path, suffix: str) -> None:
     _, run = digits_run
     out = tmp_path / f"predictions{suffix}"
-    result = run_kcfg("predict", str(run), "--input", "recipes/data/digits_test.npz", "--output", str(out))
+    result = kcfg("predict", str(run), "--input", "recipes/data/digits_test.npz", "--output", str(out))
     assert result.returncode == 0, result.stderr
     with np.load(REPO / "recipes" / "data" / "digits_test.npz") as data:
         labels = data["y"]
@@ -89,18 +90,18 @@ def test_predict_writes_one_prediction_per_input(digits_run, tmp_path: Path, suf
 def test_existing_run_directory_is_never_overwritten_silently(write, tmp_path: Path) -> None:
     recipe = write("tiny.yaml", TINY)
     run = tmp_path / "run"
-    assert run_kcfg("train", str(recipe), "--run-dir", str(run)).returncode == 0
+    assert kcfg("train", str(recipe), "--run-dir", str(run)).returncode == 0
     first = (run / "manifest.json").read_text()
-    again = run_kcfg("train", str(recipe), "--run-dir", str(run))
+    again = kcfg("train", str(recipe), "--run-dir", str(run))
     assert again.returncode == 2
     assert again.stderr.strip() == f"kcfg train: run directory {run} exists; use --resume to continue it or --overwrite to replace it"
     assert (run / "manifest.json").read_text() == first
-    assert run_kcfg("train", str(recipe), "--run-dir", str(run), "--overwrite").returncode == 0
+    assert kcfg("train", str(recipe), "--run-dir", str(run), "--overwrite").returncode == 0
 
 
 def test_default_run_directory_and_overrides_in_the_manifest(write, tmp_path: Path) -> None:
     recipe = write("tiny.yaml", TINY)
-    result = run_kcfg("train", str(recipe), "--set", "fit.epochs=1", cwd=tmp_path)
+    result = kcfg("train", str(recipe), "--set", "fit.epochs=1", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (run,) = (tmp_path / "runs" / "tiny").iterdir()
     assert result.stdout.splitlines()[-1] == f"run: runs/tiny/{run.name}"
@@ -113,7 +114,7 @@ def test_nan_loss_fails_the_run_and_keeps_the_last_good_epoch(write, tmp_path: P
     recipe = write("nan.yaml", TINY.replace("fit: {batch_size: 16, epochs: 2}", "fit: {batch_size: 16, epochs: 4}").replace("compile: {optimizer: adam", "plugins: [explode.py]\ncompile: {optimizer: sgd")
                    + "callbacks:\n  - {type: LearningRateScheduler, schedule: explode}\n")
     run = tmp_path / "run"
-    result = run_kcfg("train", str(recipe), "--run-dir", str(run))
+    result = kcfg("train", str(recipe), "--run-dir", str(run))
     assert result.returncode == 1, result.stderr
     assert "kcfg train: the run failed: loss became" in result.stderr and "Traceback" not in result.stderr
     manifest = json.loads((run / "manifest.json").read_text())
@@ -131,26 +132,26 @@ def test_callbacks_write_checkpoints_csv_and_tensorboard_events(write, tmp_path:
   - {type: EarlyStopping, monitor: val_loss, patience: 5}
 """)
     run = tmp_path / "run"
-    result = run_kcfg("train", str(recipe), "--run-dir", str(run))
+    result = kcfg("train", str(recipe), "--run-dir", str(run))
     assert result.returncode == 0, result.stderr
     checkpoints = sorted(p.name for p in (run / "checkpoints").iterdir())
     assert [name[:3] for name in checkpoints] == ["01-", "02-", "03-"] and all(n.endswith(".keras") for n in checkpoints)
     assert sorted(p.name for p in (run / "weights").iterdir()) == ["01.weights.h5", "02.weights.h5", "03.weights.h5"]
     rows = list(csv.DictReader((run / "log.csv").open()))
     assert [r["epoch"] for r in rows] == ["0", "1", "2"] and "val_loss" in rows[0]
-    code = (
-        "import sys, glob, tensorflow as tf\n"
-        "tags = set()\n"
-        "for f in glob.glob(sys.argv[1] + '/**/events.out.tfevents.*', recursive=True):\n"
-        "    for event in tf.compat.v1.train.summary_iterator(f):\n"
-        "        tags.update(v.tag for v in event.summary.value)\n"
-        "print(sorted(tags))\n"
-    )
-    tags = subprocess.run([sys.executable, "-c", code, str(run / "tensorboard")], capture_output=True, text=True, timeout=120)
-    assert "epoch_loss" in tags.stdout, tags.stderr
+    assert "epoch_loss" in tensorboard_tags(run / "tensorboard")
+
+
+def tensorboard_tags(folder: Path) -> set[str]:
+    """The summary tags in every TensorBoard event file under `folder`."""
+    import tensorflow as tf
+
+    events = (event for file in folder.rglob("events.out.tfevents.*") for event in tf.compat.v1.train.summary_iterator(str(file)))
+    return {value.tag for event in events for value in event.summary.value}
 
 
 def test_keras_dataset_from_a_local_cache(write, tmp_path: Path) -> None:
+    """A subprocess: Keras reads KERAS_HOME once, when it is imported."""
     home = tmp_path / "keras_home"
     (home / "datasets").mkdir(parents=True)
     rng = np.random.default_rng(0)
@@ -168,6 +169,7 @@ def history_epochs(run: Path) -> list[int]:
 
 
 def test_sigkill_mid_epoch_then_resume(write, tmp_path: Path) -> None:
+    """The killed training is a real process (SIGKILL); the resume runs in this one."""
     recipe = write("long.yaml", TINY.replace("samples: 64", "samples: 24000").replace("epochs: 2", "epochs: 5"))
     run = tmp_path / "run"
     process = subprocess.Popen([sys.executable, "-m", "kcfg", "train", str(recipe), "--run-dir", str(run)], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -183,7 +185,7 @@ def test_sigkill_mid_epoch_then_resume(write, tmp_path: Path) -> None:
     process.wait(timeout=30)
     killed_at = json.loads((run / "manifest.json").read_text())
     assert killed_at["status"] == "running" and 2 <= killed_at["epochs_completed"] < 5
-    resumed = run_kcfg("train", str(recipe), "--resume", "--run-dir", str(run))
+    resumed = kcfg("train", str(recipe), "--resume", "--run-dir", str(run))
     assert resumed.returncode == 0, resumed.stderr
     assert f"Epoch {killed_at['epochs_completed'] + 1}/5" in resumed.stdout and "Epoch 1/5" not in resumed.stdout
     assert history_epochs(run) == [0, 1, 2, 3, 4]
@@ -194,36 +196,40 @@ def test_sigkill_mid_epoch_then_resume(write, tmp_path: Path) -> None:
 
 def assert_every_file_readable(run: Path) -> None:
     """No leftover temporary file, and every file parses in its own format."""
-    check = (
-        "import sys, json, csv, pathlib, h5py, keras\n"
-        "for path in sorted(pathlib.Path(sys.argv[1]).rglob('*')):\n"
-        "    if path.is_dir(): continue\n"
-        "    assert not path.name.startswith('.'), path\n"
-        "    if path.suffix == '.json': json.loads(path.read_text())\n"
-        "    elif path.suffix == '.csv': list(csv.reader(path.open()))\n"
-        "    elif path.name.endswith('.weights.h5'): h5py.File(path, 'r').close()\n"
-        "    elif path.suffix == '.keras': keras.saving.load_model(path)\n"
-        "    elif path.suffix in ('.yaml', '.txt'): path.read_text()\n"
-        "    else: raise AssertionError(f'unexpected file {path}')\n"
-        "print('ok')\n"
-    )
-    result = subprocess.run([sys.executable, "-c", check, str(run)], capture_output=True, text=True, timeout=180)
-    assert result.stdout.strip() == "ok", result.stderr
+    import h5py
+    import keras
+
+    for path in sorted(p for p in run.rglob("*") if p.is_file()):
+        assert not path.name.startswith("."), path
+        if path.suffix == ".json":
+            json.loads(path.read_text())
+        elif path.suffix == ".csv":
+            list(csv.reader(path.open()))
+        elif path.name.endswith(".weights.h5"):
+            h5py.File(path, "r").close()
+        elif path.suffix == ".keras":
+            keras.saving.load_model(path)
+        elif path.suffix in (".yaml", ".txt"):
+            path.read_text()
+        else:
+            raise AssertionError(f"unexpected file {path}")
 
 
 def test_ctrl_c_exits_130_and_resume_finishes(write, tmp_path: Path) -> None:
+    """The interrupted training is a real process (SIGINT, exit 130); the resume runs in this one."""
     recipe = write("long.yaml", TINY.replace("samples: 64", "samples: 24000").replace("epochs: 2", "epochs: 3"))
     run = tmp_path / "run"
     process = subprocess.Popen([sys.executable, "-m", "kcfg", "train", str(recipe), "--run-dir", str(run)], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not ((run / "manifest.json").is_file() and json.loads((run / "manifest.json").read_text()).get("epochs_completed", 0) >= 1):
         time.sleep(0.05)
+    assert process.poll() is None, "training ended before the signal (a very busy machine?): " + process.stderr.read()
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert f"continue with: kcfg train {recipe} --resume --run-dir {run}" in stderr and "Traceback" not in stderr
     assert json.loads((run / "manifest.json").read_text())["status"] == "interrupted"
-    assert run_kcfg("train", str(recipe), "--resume", "--run-dir", str(run)).returncode == 0
+    assert kcfg("train", str(recipe), "--resume", "--run-dir", str(run)).returncode == 0
     assert history_epochs(run) == [0, 1, 2]
 
 
@@ -233,7 +239,7 @@ def test_predict_from_a_csv_of_pixel_columns(digits_run, tmp_path: Path) -> None
         pixels, labels = data["x"].reshape(len(data["x"]), -1)[:40], data["y"][:40]
     rows = [",".join(f"p{i}" for i in range(64))] + [",".join(str(v) for v in row) for row in pixels]
     (tmp_path / "in.csv").write_text("\n".join(rows) + "\n")
-    result = run_kcfg("predict", str(run), "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out.npz"))
+    result = kcfg("predict", str(run), "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out.npz"))
     assert result.returncode == 0, result.stderr
     with np.load(tmp_path / "out.npz") as saved:
         assert (saved["digit"].argmax(axis=1) == labels).mean() >= 0.9
@@ -241,6 +247,6 @@ def test_predict_from_a_csv_of_pixel_columns(digits_run, tmp_path: Path) -> None
 
 def test_recipe_warnings_are_printed_once(write, tmp_path: Path) -> None:
     recipe = write("warn.yaml", TINY.replace("    y: {type: Dense, units: 1}", "    unused: {type: Dense, units: 3, input: x}\n    y: {type: Dense, units: 1, input: hidden}"))
-    result = run_kcfg("train", str(recipe), "--run-dir", str(tmp_path / "run"))
+    result = kcfg("train", str(recipe), "--run-dir", str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("warning: nothing reads layer 'unused'") == 1

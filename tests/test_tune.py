@@ -1,7 +1,7 @@
 """`kcfg tune`: KerasTuner's oracles over a recipe's space, each trial a real run directory.
 
-Searches run in-process on tiny synthetic recipes; killing, resuming, a terminal and
-distributed workers use real subprocesses, since the process is the point there.
+Searches run in-process on tiny synthetic recipes; killing, a terminal and distributed
+workers use real subprocesses, since the process is the point there.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ import pytest
 
 from kcfg.recipe import load_recipe
 
-from .conftest import REPO
+from .conftest import REPO, kcfg
+
+pytestmark = pytest.mark.tf  # KerasTuner imports TensorFlow
 
 SEARCH = """
 seed: 5
@@ -173,9 +175,9 @@ def test_sigkill_mid_search_then_resume_runs_no_finished_trial_again(write, tmp_
     before = {name: (first / name).stat().st_mtime_ns for name in ("manifest.json", "history.csv", "model.keras")}
     cut_off = len(history(directory / "trials" / "1"))
 
-    resumed = kcfg_process("tune", str(recipe), "--resume", "--run-dir", str(directory), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = resumed.communicate(timeout=300)
-    assert resumed.returncode == 0, err
+    resumed = kcfg("tune", str(recipe), "--resume", "--run-dir", str(directory))  # in this process: the kill is the process's part
+    out = resumed.stdout
+    assert resumed.returncode == 0, resumed.stderr
     assert {name: (first / name).stat().st_mtime_ns for name in before} == before  # trial 0 was not trained again
     rows = trials_csv(directory)
     assert [row["status"] for row in rows] == ["completed"] * 3
