@@ -8,6 +8,7 @@ from typing import Any
 import keras
 
 from kcfg.run import resume_point
+from kcfg.run.interrupts import InterruptWatch
 from kcfg.run.run_dir import RunDir
 
 
@@ -18,19 +19,22 @@ class RunRecorder(keras.callbacks.Callback):
     good resume point.
     """
 
-    def __init__(self, run: RunDir, history: list[dict[str, Any]]) -> None:
+    def __init__(self, run: RunDir, history: list[dict[str, Any]], interrupts: InterruptWatch | None = None) -> None:
         super().__init__()
         self.run = run
+        self.interrupts = interrupts or InterruptWatch()
         self.rows = history
         self.bad_loss: str | None = None
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self.interrupts.check()
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             self.bad_loss = f"loss became {float(loss)} at batch {batch}"
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.interrupts.check()  # an epoch cut short by a swallowed Ctrl-C is not recorded
         if self.bad_loss is not None:
             return
         self.rows.append({"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}})

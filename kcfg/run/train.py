@@ -17,6 +17,7 @@ from kcfg.run.cluster import Cluster
 from kcfg.run.distributed import collective_failures, leave, share_resume_point
 from kcfg.run.feeding import Feed, Feeder, FeedError, pipeline, split_off
 from kcfg.run.global_batches import global_batches
+from kcfg.run.interrupts import InterruptWatch
 from kcfg.run.prepare import prepare
 from kcfg.run.recorder import RunRecorder
 from kcfg.run.run_dir import RunDir
@@ -124,14 +125,16 @@ def train(loaded: LoadedRecipe, open_run: Callable[[], RunDir], *, resume: bool,
         if resume and cluster is not None:
             share_resume_point(run, cluster)
         initial_epoch = (resume_point.load(run, model) or recipe.fit.initial_epoch) if resume else recipe.fit.initial_epoch
-        recorder = RunRecorder(run, [row for row in run.history() if row["epoch"] < initial_epoch])
+        interrupts = InterruptWatch()
+        recorder = RunRecorder(run, [row for row in run.history() if row["epoch"] < initial_epoch], interrupts)
         callbacks = [*build_callbacks(recipe, prepared.factory, boundary, resumed=resume), recorder]
         arguments = fit_arguments(recipe, train_feed, validation)
         if cluster is not None and not cluster.is_chief:
             arguments["verbose"] = 0  # process 0 shows the progress
         if initial_epoch < recipe.fit.epochs:
-            with boundary.step("the first training step", ("data", "train"), ("fit",)), collective_failures(cluster), streaming(train_feed.faults, validation.faults if validation else None):
+            with interrupts, boundary.step("the first training step", ("data", "train"), ("fit",)), collective_failures(cluster), streaming(train_feed.faults, validation.faults if validation else None):
                 model.fit(**arguments, initial_epoch=initial_epoch, callbacks=callbacks)
+            interrupts.check()
         if recorder.bad_loss is not None:
             raise TrainingFailed(f"{recorder.bad_loss}; the last good epoch is kept in {run.path}")
         save_model(model, run)  # collective under a cluster: every process saves (the others into their temporary run)
