@@ -84,6 +84,17 @@ def test_a_nul_byte_is_located(write) -> None:
     assert str(caught.value.problems[0]).endswith("r.yaml:5:16: character U+0000 is not allowed in YAML text")
 
 
+def test_an_escaped_nul_in_a_path_is_a_located_error_even_in_safe_mode(write) -> None:
+    """YAML's "\\0" escape reaches past the reader; found by the 10,000-mutation test as an internal error."""
+    recipe = write("r.yaml", 'extends: "base\\0.yaml"\n' + MODEL + 'data: {train: {source: npz, path: "a\\0b.npz"}}\n')
+    for safe in ((), ("--safe",)):
+        result = kcfg("validate", *safe, str(recipe))
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.splitlines()
+        assert lines[0].endswith("r.yaml:1:10: extends: a NUL character (\\0) is not allowed in a recipe"), result.stderr
+        assert any("data.train.path: a NUL character" in line for line in lines), result.stderr
+
+
 def test_the_duplicate_merge_key_line_is_given(write) -> None:
     with pytest.raises(RecipeError, match=r"r.yaml:6:7: model.layers.out: duplicate key '<<' \(first written on line 5\)"):
         load_recipe(write("r.yaml", MODEL.replace("out: {type: Dense, units: 1}", "h: &a {type: Dense, units: 4}\n    out: {<<: *a,\n      <<: *a}")))

@@ -103,6 +103,9 @@ class _Reader:
         return self.mapping(node, path)
 
     def scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
+        if "\x00" in node.value:  # only a quoted "\0" gets here; no path, name or value may hold one
+            self.fail(node, path, "a NUL character (\\0) is not allowed in a recipe")
+            return None
         if node.tag == _PLAIN:
             return plain_scalar(node.value)
         convert = _EXPLICIT.get(node.tag)
