@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 KCFG := $(VENV)/bin/kcfg
 STAMP := $(VENV)/.installed
 
-# `make test`: lint, types, the whole suite; `make check`: the same minus the TensorFlow tests, in seconds.
+# `make test`: lint, types, the whole suite; `make check`: the same minus the TensorFlow and slow tests (under a minute).
 .PHONY: setup test check lint demo bench schema docs catalog clean
 
 setup: $(STAMP)
