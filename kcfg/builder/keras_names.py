@@ -49,6 +49,9 @@ OPS: dict[str, Callable[..., Any]] = {
 
 
 def recipe_function(registered_name: str) -> str | None:
-    """`kcfg>ops.abs` (as a saved model names it) -> `keras.ops.abs` (as a recipe writes it)."""
+    """A name kcfg registered, as a saved model names it, -> as a recipe writes it:
+    `kcfg>ops.abs` -> `keras.ops.abs`, `kcfg>y_pred` -> `y_pred`; None for other names."""
     prefix = f"{PACKAGE}>{OPS_PREFIX}"
-    return f"keras.ops.{registered_name[len(prefix):]}" if registered_name.startswith(prefix) else None
+    if registered_name.startswith(prefix):
+        return f"keras.ops.{registered_name[len(prefix):]}"
+    return y_pred.__name__ if registered_name == f"{PACKAGE}>{y_pred.__name__}" else None

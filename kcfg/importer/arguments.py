@@ -169,21 +169,23 @@ class ArgumentWriter:
         """How a recipe names a saved function: `keras.ops.abs` for kcfg's stand-ins, a plugin's
         name for what it registered (`package>name`), Keras's own with its module unless
         `prefixed` is off (losses and metrics are named bare)."""
-        name = recipe_function(name) or name
-        if name == "kcfg>y_pred":
-            return "y_pred"
+        written = recipe_function(name)
+        if written is not None:
+            return written
         if name.startswith("keras.ops."):
             return name
-        for prefix, section in LAMBDA_PREFIXES.items():
-            if prefixed and callable(getattr(getattr(keras, section), name, None)):
-                return prefix + name
-        if not prefixed and ">" not in name:
+        if prefixed:
+            for prefix, section in LAMBDA_PREFIXES.items():
+                if callable(getattr(getattr(keras, section), name, None)):
+                    return prefix + name
+        elif ">" not in name:
             return name
         if name in self.factory.plugins:
             return name
         registered = keras.saving.get_registered_object(name)
-        for plugin_name, plugin in self.factory.plugins.items():
-            if registered is not None and plugin is registered:
-                return plugin_name
+        if registered is not None:
+            for plugin_name, plugin in self.factory.plugins.items():
+                if plugin is registered:
+                    return plugin_name
         self.unknown.append(f"function {name!r} in {owner}")
         return name

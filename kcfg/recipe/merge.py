@@ -96,7 +96,7 @@ def load_with_bases(file: Path, _chain: tuple[Path, ...] = (), *, confine: Path 
         chain = (*_chain, file)
         try:
             real = base_file.resolve()
-        except (OSError, RuntimeError, ValueError) as exc:  # a symbolic-link loop, a NUL in the path
+        except (OSError, RuntimeError) as exc:  # a symbolic-link loop
             problems.append(Problem(positions[key_path], dotted(key_path), f"base recipe {base!r} cannot be read: {exc}"))
             continue
         if any(real == seen.resolve() for seen in chain):

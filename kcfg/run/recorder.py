@@ -19,10 +19,10 @@ class RunRecorder(keras.callbacks.Callback):
     good resume point.
     """
 
-    def __init__(self, run: RunDir, history: list[dict[str, Any]], interrupts: InterruptWatch | None = None) -> None:
+    def __init__(self, run: RunDir, history: list[dict[str, Any]], interrupts: InterruptWatch) -> None:
         super().__init__()
         self.run = run
-        self.interrupts = interrupts or InterruptWatch()
+        self.interrupts = interrupts
         self.rows = history
         self.bad_loss: str | None = None
 
