@@ -17,7 +17,14 @@ class RunRecorder(keras.callbacks.Callback):
 
     A NaN or infinite loss stops training before its epoch is recorded, keeping the last
     good resume point.
+
+    The batch-end check is `async_safe`: on backends Keras marks thread-safe (JAX), its
+    callback thread runs it (keras-team/keras#20284), so kcfg does not make every step wait
+    for its loss. A KeyboardInterrupt or NaN found there reaches `fit` before the epoch is
+    recorded. TensorFlow's backend calls batch hooks on the training thread either way.
     """
+
+    async_safe = True
 
     def __init__(self, run: RunDir, history: list[dict[str, Any]], interrupts: InterruptWatch) -> None:
         super().__init__()

@@ -17,6 +17,7 @@ from kcfg.run.cluster import Cluster
 from kcfg.run.distributed import collective_failures, leave, share_resume_point
 from kcfg.run.feeding import Feed, Feeder, FeedError, pipeline, split_off
 from kcfg.run.global_batches import global_batches
+from kcfg.run.heap import long_lived_frozen
 from kcfg.run.interrupts import InterruptWatch
 from kcfg.run.prepare import prepare
 from kcfg.run.recorder import RunRecorder
@@ -132,7 +133,7 @@ def train(loaded: LoadedRecipe, open_run: Callable[[], RunDir], *, resume: bool,
         if cluster is not None and not cluster.is_chief:
             arguments["verbose"] = 0  # process 0 shows the progress
         if initial_epoch < recipe.fit.epochs:
-            with interrupts, boundary.step("the first training step", ("data", "train"), ("fit",)), collective_failures(cluster), streaming(train_feed.faults, validation.faults if validation else None):
+            with interrupts, boundary.step("the first training step", ("data", "train"), ("fit",)), collective_failures(cluster), streaming(train_feed.faults, validation.faults if validation else None), long_lived_frozen():
                 model.fit(**arguments, initial_epoch=initial_epoch, callbacks=callbacks)
             interrupts.check()
         if recorder.bad_loss is not None:
@@ -161,6 +162,6 @@ def evaluate_on(loaded: LoadedRecipe, model: Any, feeder: Feeder, boundary: Kera
     batch_size = recipe.evaluate.batch_size or recipe.fit.batch_size or DEFAULT_BATCH_SIZE
     with boundary.at(("data", "test")):
         feed = pipeline(feed, source, batch_size, False, recipe.seed, feeder.preprocess(source, ("data", "test")))
-    with boundary.step("the evaluation step", ("data", "test"), ("evaluate",)), streaming(feed.faults):
+    with boundary.step("the evaluation step", ("data", "test"), ("evaluate",)), streaming(feed.faults), long_lived_frozen():
         metrics = model.evaluate(**feed.keras_arguments(batch_size), steps=recipe.evaluate.steps, verbose=0, return_dict=True)
     return {k: float(v) for k, v in metrics.items()}

@@ -15,6 +15,7 @@ from kcfg.files import replacing, write_atomically
 from kcfg.recipe import LoadedRecipe, Location, load_recipe
 from kcfg.recipe.schema import CsvSource, NpzSource
 from kcfg.run.feeding import Feeder, FeedError, ModelSignature, pipeline
+from kcfg.run.heap import long_lived_frozen
 from kcfg.run.prepare import output_losses
 from kcfg.run.run_dir import RunDir, RunDirError, runs_of
 from kcfg.run.run_recipe import recipe_for_run
@@ -68,7 +69,7 @@ class TrainedRun:
         source = file_source(input_file, None)
         with boundary.at(("input",)):
             feed = pipeline(self.feeder().feed(source, ("input",), with_targets=False), source, PREDICT_BATCH, False, None)
-        with boundary.step("the prediction step", ("input",), ("input",)), streaming(feed.faults):
+        with boundary.step("the prediction step", ("input",), ("input",)), streaming(feed.faults), long_lived_frozen():
             predictions = self.model.predict(feed.x, verbose=0)
         names = self.model.output_names
         outputs = dict(zip(names, predictions if len(names) > 1 else [predictions]))
