@@ -13,7 +13,7 @@ peak RSS comes from the kernel (`wait4`), rows/s from the epoch's wall time (Epo
 Targets: kcfg's peak RSS grows at most 1.3x from 30 MB to 300 MB; kcfg rows/s >= 0.95x
 the hand-written pipeline's.
 
-Usage: python bench/data_scale.py [--runs N] [--sizes 30,300]
+Usage: python bench/data_scale.py [--runs N] [--sizes 30,300] [--formats csv,parquet,tfrecord]
 """
 
 from __future__ import annotations
@@ -137,8 +137,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", default="30,300", help="CSV sizes in MB")
+    parser.add_argument("--formats", default=",".join(SOURCES), help="which of csv, parquet, tfrecord to train on (all are written)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    kinds = [k for k in SOURCES if k in args.formats.split(",")]
     results: dict[tuple[int, str, str], list[tuple[float, float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="kcfg-data-scale-") as tmp:
         folder = Path(tmp)
@@ -146,7 +148,8 @@ def main() -> None:
         for run in range(args.runs):
             for size in sizes:
                 files, rows = data[size]
-                for kind, file in files.items():
+                for kind in kinds:
+                    file = files[kind]
                     recipe = folder / f"{kind}{size}.yaml"
                     source = SOURCES[kind].format(path=file, features=", ".join(FEATURES), shuffle=SHUFFLE)
                     recipe.write_text(RECIPE.format(timer=BENCH / "epoch_timer.py", batch=BATCH, source=source))
@@ -162,11 +165,11 @@ def main() -> None:
     print(f"rows: {', '.join(f'{s} MB CSV = {data[s][1]:,}' for s in sizes)}; batch {BATCH}, shuffle buffer {SHUFFLE}, 1 epoch, runs: {args.runs} (medians), cores: {os.cpu_count()}")
     for size in sizes:
         rows = data[size][1]
-        for kind in SOURCES:
+        for kind in kinds:
             kcfg, hand = ([statistics.median(v[i] for v in results[(size, kind, side)]) for i in range(3)] for side in ("kcfg", "hand"))
             print(f"{size:>4} MB {kind:<9} kcfg {rows / kcfg[0]:>9,.0f} rows/s  RSS {kcfg[1]:>6.0f} MB  wall {kcfg[2]:>5.1f} s | hand-written {rows / hand[0]:>9,.0f} rows/s  RSS {hand[1]:>6.0f} MB  wall {hand[2]:>5.1f} s | rows/s ratio {hand[0] / kcfg[0]:.2f}")
     if len(sizes) == 2:
-        for kind in SOURCES:
+        for kind in kinds:
             small, large = (statistics.median(v[1] for v in results[(size, kind, "kcfg")]) for size in sizes)
             print(f"kcfg peak RSS {kind:<9} {sizes[0]} MB -> {sizes[1]} MB: {small:.0f} -> {large:.0f} MB ({large / small:.2f}x)")
 

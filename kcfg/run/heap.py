@@ -4,7 +4,8 @@ By the time `fit` starts, a kcfg process holds about half a million objects (Ten
 Keras, JAX, pyarrow, the recipe). Tracing the first train step creates many more, and a
 full collection then walks them all: about 0.25 s on a 2-core machine, paid inside the
 first epoch (`bench/data_scale.py` measured it as a 30 MB TFRecord epoch 0.3 s slower than
-a hand-written script that had happened to collect before its fit). `gc.freeze` moves the
+a hand-written script that had happened to collect before its fit), and in each recipe of
+`kcfg smoke`, which traces several functions per recipe. `gc.freeze` moves the
 objects alive now out of the collector's reach for the duration; they return afterwards,
 so a process that trains many times (tests, smoke, search) still frees their cycles.
 """

@@ -23,6 +23,7 @@ from kcfg.recipe import Problem, RecipeError, load_recipe
 from kcfg.recipe.schema import SyntheticSource
 from kcfg.run.adapt import Adaptation
 from kcfg.run.feeding import pipeline
+from kcfg.run.heap import long_lived_frozen
 from kcfg.run.prepare import prepare
 from kcfg.run.saved_model import load_saved_model
 
@@ -74,7 +75,8 @@ def smoke(file: Path, *, real_data: bool = False, safe: bool = False) -> SmokeRe
     start = time.perf_counter()
     result = SmokeResult(file)
     try:
-        result.loss = _steps(file, real_data, safe)
+        with long_lived_frozen():
+            result.loss = _steps(file, real_data, safe)
     except RecipeError as exc:
         result.problems = [str(p) for p in exc.problems if p.severity == "error"]
     except SmokeFailure as exc:
