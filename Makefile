@@ -53,6 +53,8 @@ bench: setup
 	$(PY) bench/train_throughput.py
 	$(PY) bench/smoke_speed.py
 	$(PY) bench/import_applications.py
+	$(PY) bench/data_parallel_throughput.py
+	$(PY) bench/data_scale.py
 
 schema: setup
 	$(KCFG) schema > schemas/recipe.schema.json
