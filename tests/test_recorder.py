@@ -1,4 +1,4 @@
-"""kcfg's recorder and the fit around it: per-batch checks off the training thread, the collector off long-lived objects."""
+"""kcfg's recorder and the fit around it: per-batch checks where Keras dispatches them, the collector off long-lived objects."""
 
 from __future__ import annotations
 
@@ -65,11 +65,12 @@ def fit(name, watch, *others):
     recorder = Watched(run, [], watch)
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
+    status = "finished"
     try:
         model.fit(np.zeros((64, 4), "float32"), np.zeros((64, 1), "float32"), batch_size=16, epochs=1, verbose=0, callbacks=[*others, recorder])
     except KeyboardInterrupt:
-        return "interrupted", recorder.rows, sorted(p.name for p in run.path.glob("*.weights.h5"))
-    return "finished", recorder.rows, sorted(p.name for p in run.path.glob("*.weights.h5"))
+        status = "interrupted"
+    return status, recorder.rows, sorted(p.name for p in run.path.glob("*.weights.h5"))
 
 watch = InterruptWatch()
 
