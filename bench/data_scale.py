@@ -141,6 +141,8 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     kinds = [k for k in SOURCES if k in args.formats.split(",")]
+    if unknown := set(args.formats.split(",")) - set(SOURCES):
+        parser.error(f"--formats: unknown {', '.join(sorted(unknown))} (choose from {', '.join(SOURCES)})")
     results: dict[tuple[int, str, str], list[tuple[float, float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="kcfg-data-scale-") as tmp:
         folder = Path(tmp)
